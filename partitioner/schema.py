@@ -1,0 +1,132 @@
+"""Build frozen dataclasses from raw YAML mappings, collecting every problem with its key path.
+
+The validate step of "load, validate, build": unknown keys, wrong types and the dataclass's own
+`__post_init__` checks (which raise ValueError) become messages like
+`link.uplink_mbps: must be > 0`, all of them at once, instead of the first traceback.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class SchemaError(ValueError):
+    """Every problem found in one mapping; `problems` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp).replace("typing.", ""))
+
+
+def _coerce(tp: Any, value: Any, path: str, problems: list[str]) -> Any:
+    """Check `value` against annotation `tp`; ints are accepted where floats are expected."""
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            trial: list[str] = []
+            out = _coerce(arg, value, path, trial)
+            if not trial:
+                return out
+        problems.append(f"{path}: expected {' or '.join(_type_name(a) for a in args)}, "
+                        f"got {value!r}")
+        return None
+    if origin is typing.Literal:
+        allowed = typing.get_args(tp)
+        if value not in allowed:
+            problems.append(f"{path}: {value!r} is not one of {', '.join(map(str, allowed))}")
+        return value
+    if origin in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            problems.append(f"{path}: expected a list, got {value!r}")
+            return None
+        args = typing.get_args(tp)
+        item_tp = args[0] if args else Any
+        items = [_coerce(item_tp, v, f"{path}[{i}]", problems) for i, v in enumerate(value)]
+        return tuple(items) if origin is tuple else items
+    if origin is dict:
+        if not isinstance(value, dict):
+            problems.append(f"{path}: expected a mapping, got {value!r}")
+            return None
+        return dict(value)
+    if dataclasses.is_dataclass(tp):
+        if isinstance(value, tp):
+            return value
+        obj, sub = build(tp, value, path)
+        problems.extend(sub)
+        return obj
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            problems.append(f"{path}: expected a number, got {value!r}")
+            return None
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.append(f"{path}: expected an integer, got {value!r}")
+            return None
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            problems.append(f"{path}: expected true or false, got {value!r}")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            problems.append(f"{path}: expected a string, got {value!r}")
+        return value
+    return value
+
+
+def build(cls: type[T], raw: Any, path: str) -> tuple[T | None, list[str]]:
+    """Build `cls` from `raw`; returns (object or None, problems)."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        return None, [f"{path}: expected a mapping, got {raw!r}"]
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    problems: list[str] = []
+    for key in raw:
+        if key not in fields:
+            problems.append(f"{path}.{key}: unknown key; valid keys: {', '.join(fields)}")
+    kwargs = {}
+    for name, f in fields.items():
+        if name in raw:
+            kwargs[name] = _coerce(hints[name], raw[name], f"{path}.{name}", problems)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            problems.append(f"{path}.{name}: required key is missing")
+    if problems:
+        return None, problems
+    try:
+        return cls(**kwargs), []
+    except ValueError as exc:
+        return None, [_prefix(path, str(exc))]
+
+
+def _prefix(path: str, message: str) -> str:
+    # Dataclass checks name their field first ('"uplink_mbps" must be > 0'); give it its path.
+    m = re.match(r'^"?([A-Za-z_][A-Za-z0-9_]*)"?:?\s+(.*)$', message, re.S)
+    if m:
+        return f"{path}.{m.group(1)}: {m.group(2)}"
+    return f"{path}: {message}"
+
+
+def build_or_raise(cls: type[T], raw: Any, path: str) -> T:
+    obj, problems = build(cls, raw, path)
+    if problems:
+        raise SchemaError(problems)
+    return obj  # type: ignore[return-value]
