@@ -114,13 +114,13 @@ def build(cls: type[T], raw: Any, path: str) -> tuple[T | None, list[str]]:
     try:
         return cls(**kwargs), []
     except ValueError as exc:
-        return None, [_prefix(path, str(exc))]
+        return None, [_prefix(path, str(exc), set(fields))]
 
 
-def _prefix(path: str, message: str) -> str:
+def _prefix(path: str, message: str, field_names: set[str]) -> str:
     # Dataclass checks name their field first ('"uplink_mbps" must be > 0'); give it its path.
     m = re.match(r'^"?([A-Za-z_][A-Za-z0-9_]*)"?:?\s+(.*)$', message, re.S)
-    if m:
+    if m and m.group(1) in field_names:
         return f"{path}.{m.group(1)}: {m.group(2)}"
     return f"{path}: {message}"
 
