@@ -63,7 +63,9 @@ def _coerce(tp: Any, value: Any, path: str, problems: list[str]) -> Any:
         if not isinstance(value, dict):
             problems.append(f"{path}: expected a mapping, got {value!r}")
             return None
-        return dict(value)
+        args = typing.get_args(tp)
+        val_tp = args[1] if len(args) == 2 else Any
+        return {k: _coerce(val_tp, v, f"{path}.{k}", problems) for k, v in value.items()}
     if dataclasses.is_dataclass(tp):
         if isinstance(value, tp):
             return value

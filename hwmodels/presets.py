@@ -1,0 +1,90 @@
+"""Hardware presets: YAML files under presets/<category>/, every number as {value, source}.
+
+Loading strips the sources into a side table (kept for `sim devices` and run records) and
+builds the model dataclass, so model code never sees raw dicts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hwmodels.device import DeviceModel
+from hwmodels.link import LinkModel
+from partitioner.registry import UnknownNameError
+from partitioner.schema import build
+
+PRESET_DIR = Path(__file__).parent / "presets"
+
+@dataclass(frozen=True)
+class Category:
+    directory: str
+    model: type
+    what: str                         # "device", "link", ...
+
+CATEGORIES: dict[str, Category] = {
+    "devices": Category("devices", DeviceModel, "device"),
+    "links": Category("links", LinkModel, "link preset"),
+}
+
+def _is_sourced(node: Any) -> bool:
+    return isinstance(node, dict) and set(node) == {"value", "source"}
+
+def strip_sources(node: Any, path: str = "") -> tuple[Any, dict[str, str], list[str]]:
+    """Replace each {value, source} leaf by its value.
+
+    Returns (values, sources by key path, key paths of numbers that carry no source).
+    """
+    if _is_sourced(node):
+        return node["value"], {path: str(node["source"])}, []
+    if isinstance(node, dict):
+        values, sources, unsourced = {}, {}, []
+        for key, child in node.items():
+            v, s, u = strip_sources(child, f"{path}.{key}" if path else str(key))
+            values[key] = v
+            sources.update(s)
+            unsourced.extend(u)
+        return values, sources, unsourced
+    if isinstance(node, (int, float)) and not isinstance(node, bool):
+        return node, {}, [path]
+    return node, {}, []
+
+def preset_path(category: str, name: str) -> Path:
+    path = PRESET_DIR / CATEGORIES[category].directory / f"{name}.yaml"
+    if not path.is_file():
+        raise UnknownNameError(f"unknown {CATEGORIES[category].what} {name!r}; known: "
+                               f"{', '.join(preset_names(category))}")
+    return path
+
+def preset_names(category: str) -> list[str]:
+    return sorted(p.stem for p in (PRESET_DIR / CATEGORIES[category].directory).glob("*.yaml"))
+
+@lru_cache(maxsize=None)
+def load_raw(category: str, name: str) -> tuple[dict, dict[str, str]]:
+    """The preset's values (sources stripped) and its sources, read once per process."""
+    with open(preset_path(category, name), encoding="utf-8") as f:
+        raw = yaml.safe_load(f)
+    values, sources, _ = strip_sources(raw)
+    return values, sources
+
+def build_model(category: str, values: dict, path: str) -> tuple[Any, list[str]]:
+    return build(CATEGORIES[category].model, values, path)
+
+def device_preset(name: str) -> DeviceModel:
+    return _build_or_raise("devices", name)
+
+def link_preset(name: str) -> LinkModel:
+    return _build_or_raise("links", name)
+
+def _build_or_raise(category: str, name: str) -> Any:
+    values, _ = load_raw(category, name)
+    obj, problems = build_model(category, values, f"{category}/{name}.yaml")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return obj
+
+def all_presets() -> dict[str, list[str]]:
+    return {cat: preset_names(cat) for cat in CATEGORIES}
