@@ -94,12 +94,20 @@ def count_macs(module: nn.Module | None, in_shape: tuple[int, ...],
 
 def trace(model: nn.Module, input_shape: tuple[int, ...]) -> fx.GraphModule:
     gm = fx.symbolic_trace(model)
-    ShapeProp(gm).propagate(torch.zeros((1, *input_shape)))
+    device = next(model.parameters()).device
+    ShapeProp(gm).propagate(torch.zeros((1, *input_shape), device=device))
     return gm
 
 
 def _layer_nodes(gm: fx.GraphModule) -> list[fx.Node]:
     return [n for n in gm.graph.nodes if n.op in _COMPUTE_OPS]
+
+
+def layer_name(node: fx.Node, op_type: str, count: int) -> str:
+    """A readable name: the module path where it says something, else op type and count."""
+    if node.op == "call_module" and not str(node.target).replace(".", "").isdigit():
+        return str(node.target)
+    return f"{op_type}_{count}"
 
 
 def profile_layers(gm: fx.GraphModule, activation_dtype: str = "float32",
@@ -108,15 +116,18 @@ def profile_layers(gm: fx.GraphModule, activation_dtype: str = "float32",
     w_b = dtype_bytes(weight_dtype or activation_dtype)
     modules = dict(gm.named_modules())
     profiles = []
+    seen: dict[str, int] = {}
     for i, node in enumerate(_layer_nodes(gm), start=1):
         module = modules.get(node.target) if node.op == "call_module" else None
+        op_type = _op_type(node, module)
+        seen[op_type] = seen.get(op_type, 0) + 1
         out_shape = _tensor_shape(node)[1:]
         in_nodes = [a for a in node.all_input_nodes]
         in_shapes = tuple(_tensor_shape(a)[1:] for a in in_nodes)
         params = sum(p.numel() for p in module.parameters()) if module is not None else 0
         conv = _conv_shape(module, in_shapes[0], out_shape) if module is not None else None
         profiles.append(LayerProfile(
-            index=i, name=node.name, op_type=_op_type(node, module),
+            index=i, name=layer_name(node, op_type, seen[op_type]), op_type=op_type,
             input_shapes=in_shapes, output_shape=out_shape,
             macs=conv.macs if conv is not None else 0,
             params=params, param_bytes=params * w_b,
@@ -136,7 +147,8 @@ def crossing_nodes(gm: fx.GraphModule, k: int) -> list[fx.Node]:
     return [n for n in produced if any(user in later for user in n.users)]
 
 
-def find_cuts(gm: fx.GraphModule, input_dtype: str, activation_dtype: str) -> tuple[Cut, ...]:
+def find_cuts(gm: fx.GraphModule, input_dtype: str, activation_dtype: str,
+              names: list[str]) -> tuple[Cut, ...]:
     layers = _layer_nodes(gm)
     cuts = []
     for k in range(len(layers) + 1):
@@ -146,16 +158,35 @@ def find_cuts(gm: fx.GraphModule, input_dtype: str, activation_dtype: str) -> tu
         node = crossing[0]
         shape = _tensor_shape(node)[1:]
         dtype = input_dtype if node.op == "placeholder" else activation_dtype
-        cuts.append(Cut(cut=k, after_layer="input" if k == 0 else layers[k - 1].name,
+        cuts.append(Cut(cut=k, after_layer="input" if k == 0 else names[k - 1],
                         sent_shape=shape, sent_dtype=dtype,
                         sent_bytes=_numel(shape) * dtype_bytes(dtype)))
     return tuple(cuts)
 
 
-def build_graph(model: nn.Module, model_name: str, input_shape: tuple[int, ...],
-                input_dtype: str = "uint8", activation_dtype: str = "float32") -> ModelGraph:
-    gm = trace(model, tuple(input_shape))
+def _model_graph(gm: fx.GraphModule, model_name: str, input_shape: tuple[int, ...],
+                 input_dtype: str, activation_dtype: str) -> ModelGraph:
+    layers = profile_layers(gm, activation_dtype)
+    cuts = find_cuts(gm, input_dtype, activation_dtype, [layer.name for layer in layers])
     return ModelGraph(model_name=model_name, input_shape=tuple(input_shape),
                       input_dtype=input_dtype, activation_dtype=activation_dtype,
-                      layers=profile_layers(gm, activation_dtype),
-                      cuts=find_cuts(gm, input_dtype, activation_dtype), module=gm)
+                      layers=layers, cuts=cuts, module=gm)
+
+
+def build_graph(model: nn.Module, model_name: str, input_shape: tuple[int, ...],
+                input_dtype: str = "uint8", activation_dtype: str = "float32") -> ModelGraph:
+    """Trace a model with real weights (needed to split and run it)."""
+    gm = trace(model, tuple(input_shape))
+    return _model_graph(gm, model_name, input_shape, input_dtype, activation_dtype)
+
+
+def profile_model(model_name: str, input_shape: tuple[int, ...] | None = None,
+                  input_dtype: str = "uint8", activation_dtype: str = "float32",
+                  num_classes: int | None = None, width: float = 1.0) -> ModelGraph:
+    """Profile a zoo architecture without materialising weights (cost models need none)."""
+    from partitioner.zoo import MODELS, build_model
+
+    shape = tuple(input_shape) if input_shape is not None else MODELS.get(model_name).input_shape
+    with torch.device("meta"):
+        model = build_model(model_name, shape, num_classes, width)
+    return _model_graph(trace(model, shape), model_name, shape, input_dtype, activation_dtype)

@@ -1,0 +1,46 @@
+"""End-to-end `sim run` wall time (fresh process each time, as a user runs it).
+
+Runs from the repository root:  python benchmarks/bench_run.py
+Target (issue 2): `sim run configs/tx2_vgg16.yaml --no-privacy` under 15 s on the 2-core machine.
+The last line is JSON with the figures.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "configs" / "tx2_vgg16.yaml"
+
+
+def time_run(*extra: str) -> float:
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [sys.executable, "-m", "sim", "run", str(CONFIG), "--out", out, *extra]
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - t
+
+
+def main() -> None:
+    # Reference for the ratio: the bare interpreter start with torch imported, a floor no run
+    # can go below.
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import torch"], check=True)
+    import_torch_s = time.perf_counter() - t
+    runs = [time_run("--no-privacy") for _ in range(3)]
+    no_privacy_s = sorted(runs)[1]
+    print(f"sim run {CONFIG.name} --no-privacy: {', '.join(f'{r:.2f}' for r in runs)} s "
+          f"(median {no_privacy_s:.2f} s; target < 15 s)")
+    print(f"python -c 'import torch': {import_torch_s:.2f} s "
+          f"(run / import floor = {no_privacy_s / import_torch_s:.1f}x)")
+    print(json.dumps({"bench": "run", "no_privacy_s": round(no_privacy_s, 3),
+                      "cold_s": None, "warm_s": None,
+                      "import_torch_s": round(import_torch_s, 3)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Work of the online noise kernels per inference, for the edge cost model (pure functions).
+
+Counts follow the kernels in `noise/kernels.py` per activation element, both tensors together
+(flops are float operations the kernel issues, bytes the DRAM traffic its arrays imply):
+
+exact: Renyi spacings (2 hashes' worth of integer mixing, 2 polynomial logs of ~14 flops each,
+2 divisions, 2 adds), prefix sums (2 adds, 2 fmas), apply (1 fma); memory: write and re-read
+the 2 spacing arrays (16 B), read 2 scatter indices and write 2 buffers (16 B), read 2 gather
+indices, 2 buffers, a, write out (24 B).
+quantized: one fused pass: 2 bucket inverse CDFs (~22 flops each) and 1 fma; memory: read
+2 bucket arrays (1 or 2 B each), a (4 B), write out (4 B).
+The ns-per-element figures were measured on the 2-core development machine (AMD EPYC Zen 3,
+`benchmarks/bench_noise_kernel.py`, n = 3,211,264): a CPU edge can scale them by clock and
+core count, an accelerator should use the flops and bytes with its roofline.
+"""
+from __future__ import annotations
+
+EXACT_FLOPS_PER_ELEMENT = 40
+EXACT_BYTES_PER_ELEMENT = 56
+QUANTIZED_FLOPS_PER_ELEMENT = 46
+MEASURED_NS_PER_ELEMENT = {"exact": 10.0, "quantized": 2.0, "numpy_reference": 85.0}
+MEASURED_ON = "AMD EPYC (Zen 3), 2 cores, numba 0.68, bench_noise_kernel.py"
+
+
+def noise_work(elements: int, mode: str, bits: int = 8) -> tuple[int, int]:
+    """(flops, bytes_moved) to draw, re-order and apply both noise tensors to one activation."""
+    if elements < 0:
+        raise ValueError(f'"elements" must be >= 0, got {elements}')
+    if mode == "exact":
+        return EXACT_FLOPS_PER_ELEMENT * elements, EXACT_BYTES_PER_ELEMENT * elements
+    if mode == "quantized":
+        bucket_bytes = 1 if bits <= 8 else 2
+        return QUANTIZED_FLOPS_PER_ELEMENT * elements, (2 * bucket_bytes + 8) * elements
+    raise ValueError(f'"mode" must be exact or quantized, got {mode!r}')
+
+
+def collection_bytes(elements: int, tuples: int, mode: str, bits: int = 8) -> int:
+    """Edge storage for the prepared collection (orders dominate; Laplace parameters are 32 B)."""
+    per_tensor = 8 * elements if mode == "exact" else (1 if bits <= 8 else 2) * elements
+    return tuples * (2 * per_tensor + 32)

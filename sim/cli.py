@@ -1,0 +1,71 @@
+"""The `sim` command line. User mistakes exit 2 with one line per problem, never a traceback."""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from typing import Callable
+
+from partitioner.registry import UnknownNameError
+from sim.errors import UserError
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str):
+    def deco(fn):
+        if name in COMMANDS:
+            raise ValueError(f"command {name!r} registered twice")
+        COMMANDS[name] = fn
+        return fn
+    return deco
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="sim", description="Hardware-aware simulation of privacy-preserving split DNN "
+                                "inference (Shredder, Cloak).")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser("run", help="evaluate every valid cut of a scenario and write reports")
+    r.add_argument("config", help="scenario YAML, e.g. configs/tx2_vgg16.yaml")
+    r.add_argument("--out", help="output folder (default results/<config name>/)")
+    r.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                   help="override a config key before validation (repeatable)")
+    r.add_argument("--format", choices=["md", "csv", "latex"], default="md",
+                   help="format of the table printed to the terminal")
+    r.add_argument("--no-privacy", action="store_true",
+                   help="skip the privacy evaluation (privacy columns stay empty)")
+
+    v = sub.add_parser("validate", help="check a config and list every problem at once")
+    v.add_argument("config")
+    v.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
+
+    sub.add_parser("devices", help="list device, accelerator and link presets with sources")
+
+    pr = sub.add_parser("profile", help="per-layer table: MACs, params, bytes, valid cuts")
+    pr.add_argument("model", help="zoo model name")
+    pr.add_argument("--input-shape", help="e.g. 3,224,224 (default: the model's own)")
+    pr.add_argument("--activation-dtype", default="float32")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Piping into `head` must end quietly, not with a BrokenPipeError traceback.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except (UserError, UnknownNameError) as exc:
+        problems = exc.problems if isinstance(exc, UserError) else [str(exc)]
+        for line in problems:
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+
+
+# Command implementations register themselves on import.
+from sim import commands  # noqa: E402,F401

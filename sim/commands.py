@@ -1,0 +1,97 @@
+"""Implementations of the `sim` subcommands (registered into sim.cli.COMMANDS)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from hwmodels.presets import CATEGORIES, all_presets, load_raw
+from partitioner.graph import profile_model
+from sim.cli import command
+from sim.config import load_scenario
+from sim.errors import UserError
+from sim.report import markdown_table
+
+
+@command("run")
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.run import run_scenario
+
+    scenario = load_scenario(args.config, args.set)
+    out_dir = Path(args.out) if args.out else Path("results") / scenario.name
+    result = run_scenario(scenario, out_dir, privacy=not args.no_privacy)
+    bd = result.breakdown
+    if args.format == "csv":
+        print(bd.to_csv(index=False, float_format="%.6g"), end="")
+    elif args.format == "latex":
+        from sim.report import BREAKDOWN_HEADERS, latex_table
+        print(latex_table(bd, BREAKDOWN_HEADERS, result.caption), end="")
+    else:
+        from sim.report import BREAKDOWN_HEADERS
+        print(result.caption + "\n")
+        print(markdown_table(bd, BREAKDOWN_HEADERS))
+        best = result.results.loc[result.results["total_mj"].idxmin()]
+        fastest = result.results.loc[result.results["latency_ms"].idxmin()]
+        print(f"\nlowest energy: cut {int(best['cut'])} ({best['total_mj']:.1f} mJ, "
+              f"{best['total_vs_cloud_only']:.2f}x cloud-only); lowest latency: cut "
+              f"{int(fastest['cut'])} ({fastest['latency_ms']:.1f} ms)")
+        print(f"wrote {len(result.files)} files to {out_dir}/ in {result.wall_s['total_s']:.1f} s")
+    return 0
+
+
+@command("validate")
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.run import check_cuts, scenario_graph
+
+    scenario = load_scenario(args.config, args.set)
+    check_cuts(scenario, scenario_graph(scenario))
+    print(f"{args.config}: OK (scenario {scenario.name}, config hash {scenario.config_hash})")
+    return 0
+
+
+@command("devices")
+def cmd_devices(args: argparse.Namespace) -> int:
+    for category, names in all_presets().items():
+        print(f"## {category}")
+        for name in names:
+            _, sources = load_raw(category, name)
+            values, _ = load_raw(category, name)
+            print(f"- {name}")
+            for key, source in sources.items():
+                value = _lookup(values, key)
+                print(f"    {key} = {value}    [{source}]")
+    return 0
+
+
+def _lookup(values: dict, dotted: str):
+    node = values
+    for part in dotted.split("."):
+        node = node[part]
+    return node
+
+
+@command("profile")
+def cmd_profile(args: argparse.Namespace) -> int:
+    shape = None
+    if args.input_shape:
+        try:
+            shape = tuple(int(s) for s in args.input_shape.split(","))
+        except ValueError:
+            raise UserError(f"--input-shape {args.input_shape!r}: expected integers like "
+                            "3,224,224") from None
+    try:
+        graph = profile_model(args.model, shape, activation_dtype=args.activation_dtype)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    import pandas as pd
+    valid = {c.cut for c in graph.cuts}
+    df = pd.DataFrame([{
+        "layer": l.index, "name": l.name, "op": l.op_type,
+        "output_shape": "x".join(map(str, l.output_shape)), "macs": l.macs,
+        "params": l.params, "output_bytes": l.output_bytes,
+        "cut_after": "yes" if l.index in valid else "",
+    } for l in graph.layers])
+    print(f"{graph.model_name} {list(graph.input_shape)}: {graph.num_layers} layers, "
+          f"{graph.total_macs:,} MACs, {len(graph.cuts)} valid cuts "
+          f"({', '.join(str(c.cut) for c in graph.cuts)})\n")
+    print(markdown_table(df))
+    return 0

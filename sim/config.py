@@ -1,0 +1,285 @@
+"""Scenario configs: load (YAML), validate (every problem at once, with key paths), build.
+
+The build step resolves preset names into hardware model objects, so nothing after it sees a
+raw dict.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from hwmodels.cost import ComputeTarget, DeviceTarget
+from hwmodels.device import DeviceModel
+from hwmodels.link import LinkModel
+from hwmodels.presets import CATEGORIES, load_raw, preset_names, strip_sources
+from partitioner.registry import UnknownNameError
+from partitioner.schema import build
+from partitioner.types import DTYPE_BYTES
+from partitioner.zoo import MODELS
+from sim.errors import UserError
+from sim.overrides import apply_sets
+
+
+# ----------------------------------------------------------------------------- sections
+@dataclass(frozen=True)
+class WorkloadSpec:
+    model: str
+    input_shape: tuple[int, ...] | None = None      # default: the zoo model's own
+    batch_size: int = 1
+    input_dtype: str = "uint8"
+    activation_dtype: str = "float32"
+    num_classes: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ValueError(f'"model" {self.model!r} unknown; known: {", ".join(MODELS.names())}')
+        if self.batch_size < 1:
+            raise ValueError(f'"batch_size" must be >= 1, got {self.batch_size}')
+        for name in ("input_dtype", "activation_dtype"):
+            if getattr(self, name) not in DTYPE_BYTES:
+                raise ValueError(f'"{name}" {getattr(self, name)!r} unknown; known: '
+                                 f'{", ".join(DTYPE_BYTES)}')
+        if self.input_shape is not None and any(d < 1 for d in self.input_shape):
+            raise ValueError(f'"input_shape" dimensions must be >= 1, got {list(self.input_shape)}')
+        if self.num_classes is not None and self.num_classes < 1:
+            raise ValueError(f'"num_classes" must be >= 1, got {self.num_classes}')
+
+
+@dataclass(frozen=True)
+class EdgeSpec:
+    device: str | dict[str, Any] | None = None      # preset name or inline device fields
+    power_mode: str | None = None
+    accelerator: str | dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.device is None) == (self.accelerator is None):
+            raise ValueError('"device" or "accelerator": give exactly one of the two')
+
+
+@dataclass(frozen=True)
+class CloudSpec:
+    device: str | dict[str, Any] = "titan-xp"
+    power_mode: str | None = None
+    gpus: int = 1
+    max_batch: int = 1
+    max_wait_ms: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.gpus < 1:
+            raise ValueError(f'"gpus" must be >= 1, got {self.gpus}')
+        if self.max_batch < 1:
+            raise ValueError(f'"max_batch" must be >= 1, got {self.max_batch}')
+        if self.max_wait_ms < 0:
+            raise ValueError(f'"max_wait_ms" must be >= 0, got {self.max_wait_ms}')
+
+
+@dataclass(frozen=True)
+class NoiseSection:
+    method: Literal["shredder", "cloak", "none"] = "none"
+
+
+@dataclass(frozen=True)
+class PrivacySpec:
+    enabled: bool = False
+    data: str = "digits"
+    cuts: str | tuple[int, ...] = "all"             # all | pareto | [k, ...]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.cuts, str) and self.cuts not in ("all", "pareto"):
+            raise ValueError(f'"cuts" must be all, pareto or a list of cut numbers, got {self.cuts!r}')
+
+
+@dataclass(frozen=True)
+class ArrivalSpec:
+    process: Literal["poisson", "deterministic"] = "poisson"
+    rate_hz: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not self.rate_hz > 0:
+            raise ValueError(f'"rate_hz" must be > 0, got {self.rate_hz}')
+
+
+@dataclass(frozen=True)
+class SimSection:
+    requests: int = 1000
+    clients: int = 1
+    arrival: ArrivalSpec = field(default_factory=ArrivalSpec)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.requests < 1:
+            raise ValueError(f'"requests" must be >= 1, got {self.requests}')
+        if self.clients < 1:
+            raise ValueError(f'"clients" must be >= 1, got {self.clients}')
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    formats: tuple[Literal["md", "csv", "tex"], ...] = ("md", "csv", "tex")
+    plots: bool = True
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """`preset` plus any LinkModel field as an override (checked when the model is built)."""
+    preset: str | None = None
+
+
+SECTIONS: dict[str, type] = {
+    "workload": WorkloadSpec, "edge": EdgeSpec, "link": LinkSpec, "cloud": CloudSpec,
+    "noise": NoiseSection, "privacy": PrivacySpec, "sim": SimSection, "report": ReportSpec,
+}
+REQUIRED_SECTIONS = ("workload", "edge", "link")
+
+
+# ----------------------------------------------------------------------------- scenario
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    workload: WorkloadSpec
+    edge: ComputeTarget
+    edge_spec: EdgeSpec
+    link: LinkModel
+    cloud: ComputeTarget
+    cloud_spec: CloudSpec
+    noise: NoiseSection
+    privacy: PrivacySpec
+    sim: SimSection
+    report: ReportSpec
+    resolved: dict[str, Any]                        # the validated config, for run.json
+    sources: dict[str, str]                         # hardware figure -> its source
+
+    @property
+    def config_hash(self) -> str:
+        text = json.dumps(self.resolved, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# ----------------------------------------------------------------------------- load
+def load_yaml(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"config file {str(path)!r} not found")
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = yaml.safe_load(f)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise UserError(f"config file {str(path)!r} is not valid YAML{where}: "
+                        f"{getattr(exc, 'problem', exc)}") from None
+    except OSError as exc:
+        raise UserError(f"config file {str(path)!r} cannot be read: {exc.strerror}") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"config file {str(path)!r}: expected a mapping of sections "
+                        f"({', '.join(SECTIONS)})")
+    raw.setdefault("name", path.stem)
+    return raw
+
+
+def load_scenario(path: str | Path, sets: list[str] | None = None) -> Scenario:
+    raw = apply_sets(load_yaml(path), sets or [])
+    return build_scenario(raw)
+
+
+# ----------------------------------------------------------------------------- validate + build
+def _resolve_hardware(category: str, ref: str | dict, path: str, problems: list[str],
+                      sources: dict[str, str], name_key: str) -> Any:
+    """A preset name, or a mapping of fields (optionally on top of `preset`/`device`)."""
+    if isinstance(ref, str):
+        base_name, overrides = ref, {}
+    else:
+        overrides = dict(ref)
+        base_name = overrides.pop(name_key, None)
+    values: dict = {}
+    if base_name is not None:
+        try:
+            values, preset_sources = load_raw(category, base_name)
+        except UnknownNameError as exc:
+            problems.append(f"{path}: {exc}")
+            return None
+        values = dict(values)
+        sources.update({f"{path}.{k}": v for k, v in preset_sources.items()})
+    inline, inline_sources, _ = strip_sources(overrides)
+    sources.update({f"{path}.{k}": v for k, v in inline_sources.items()})
+    for key in overrides:
+        sources.setdefault(f"{path}.{key}", "user override in the config")
+    values.update(inline)
+    values.setdefault("name", base_name or "inline")
+    obj, sub = build(CATEGORIES[category].model, values, path)
+    problems.extend(sub)
+    return obj
+
+
+def _device_target(ref, power_mode, path, problems, sources) -> ComputeTarget | None:
+    device: DeviceModel | None = _resolve_hardware("devices", ref, path, problems, sources,
+                                                   "preset")
+    if device is None:
+        return None
+    try:
+        return DeviceTarget(device.with_power_mode(power_mode))
+    except ValueError as exc:
+        problems.append(f"{path.rsplit('.', 1)[0]}.power_mode: {str(exc).split(' ', 1)[1]}")
+        return None
+
+
+def build_scenario(raw: dict) -> Scenario:
+    problems: list[str] = []
+    known = set(SECTIONS) | {"name"}
+    for key in raw:
+        if key not in known:
+            problems.append(f"{key}: unknown section; valid sections: {', '.join(sorted(known))}")
+    for key in REQUIRED_SECTIONS:
+        if key not in raw:
+            problems.append(f"{key}: required section is missing")
+    name = raw.get("name", "scenario")
+    if not isinstance(name, str):
+        problems.append(f"name: expected a string, got {name!r}")
+
+    specs: dict[str, Any] = {}
+    for key, cls in SECTIONS.items():
+        section = raw.get(key)
+        if key == "link" and isinstance(section, dict):
+            section = {"preset": section.get("preset")}   # overrides are checked by LinkModel
+        obj, sub = build(cls, section, key)
+        specs[key] = obj
+        problems.extend(sub)
+
+    sources: dict[str, str] = {}
+    edge = cloud = link = None
+    if specs["edge"] is not None:
+        if specs["edge"].accelerator is not None:
+            problems.append("edge.accelerator: accelerator targets are not available yet; "
+                            "use edge.device")
+        else:
+            edge = _device_target(specs["edge"].device, specs["edge"].power_mode,
+                                  "edge.device", problems, sources)
+    if specs["cloud"] is not None:
+        cloud = _device_target(specs["cloud"].device, specs["cloud"].power_mode,
+                               "cloud.device", problems, sources)
+    link_raw = raw.get("link")
+    if isinstance(link_raw, dict) and specs["link"] is not None:
+        if link_raw.get("preset") is None and "uplink_mbps" not in link_raw:
+            problems.append(f"link.preset: required unless the link is given inline; known "
+                            f"presets: {', '.join(preset_names('links'))}")
+        else:
+            link = _resolve_hardware("links", link_raw, "link", problems, sources, "preset")
+
+    if problems:
+        raise UserError(problems)
+    resolved = {"name": name, **{k: _as_plain(v) for k, v in specs.items()}}
+    resolved["link"] = _as_plain(link)
+    return Scenario(name=name, workload=specs["workload"], edge=edge, edge_spec=specs["edge"],
+                    link=link, cloud=cloud, cloud_spec=specs["cloud"], noise=specs["noise"],
+                    privacy=specs["privacy"], sim=specs["sim"], report=specs["report"],
+                    resolved=resolved, sources=sources)
+
+
+def _as_plain(obj: Any) -> Any:
+    return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj

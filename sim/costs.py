@@ -1,0 +1,126 @@
+"""Closed-form per-cut costs: latency and energy of one request at every valid cut.
+
+Per layer, the edge and cloud targets give latency and energy; prefix sums turn them into
+per-cut figures (edge runs layers 1..k, cloud runs k+1..L). One request is `batch_size`
+samples; requests are treated in isolation (no queueing, a radio that starts idle and pays
+its promotion and full tail), which the discrete-event simulator refines.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hwmodels.cost import ComputeTarget, layer_costs
+from hwmodels.link import LinkModel
+from partitioner.graph import ModelGraph
+from partitioner.types import Cut, LayerProfile, dtype_bytes
+
+# Columns of results.csv in contract order (DESIGN.md section 3).
+RESULT_COLUMNS = [
+    "cut", "after_layer", "sent_bytes", "edge_compute_ms", "noise_ms", "uplink_ms",
+    "cloud_compute_ms", "downlink_ms", "latency_ms", "latency_p99_ms", "edge_compute_mj",
+    "noise_mj", "comm_mj", "cloud_compute_mj", "total_mj", "total_vs_cloud_only", "accuracy",
+    "accuracy_loss_pct", "snr_db", "mi_bits", "mi_loss_pct", "private_misclass_pct",
+]
+PRIVACY_COLUMNS = ["accuracy", "accuracy_loss_pct", "snr_db", "mi_bits", "mi_loss_pct",
+                   "private_misclass_pct"]
+
+
+@dataclass(frozen=True)
+class NoiseCostModel:
+    """Work of generating and applying noise to one activation element on the edge.
+
+    Shredder samples two Laplace values, places them by the saved order and applies
+    n1 * a + n2: reads the activation and the order index, writes the noisy activation.
+    """
+    method: str                          # shredder | cloak | none
+    ops_per_element: float = 24.0        # hash-based sampling, inverse CDF, one FMA
+    extra_bytes_per_element: float = 4.0  # the saved order (int32) read per element
+
+    def applies(self, cut: Cut, num_layers: int) -> bool:
+        if self.method == "none" or cut.cut == num_layers:
+            return False
+        # Shredder perturbs an intermediate activation; Cloak also works on the raw input.
+        return cut.cut > 0 or self.method == "cloak"
+
+    def layer(self, cut: Cut, activation_dtype: str) -> LayerProfile:
+        """Noise generation as a streaming pseudo-layer any compute target can price."""
+        n = cut.sent_elements
+        act = dtype_bytes(activation_dtype)
+        return LayerProfile(
+            index=0, name=f"noise@{cut.cut}", op_type="noise", input_shapes=(cut.sent_shape,),
+            output_shape=cut.sent_shape, macs=int(n * self.ops_per_element / 2), params=0,
+            param_bytes=0, input_bytes=int(n * (act + self.extra_bytes_per_element)),
+            output_bytes=n * act)
+
+
+def sent_bytes(cut: Cut, noise: NoiseCostModel, num_layers: int, activation_dtype: str) -> int:
+    """Bytes on the uplink for one sample: noise on the raw input makes it a float tensor."""
+    if noise.applies(cut, num_layers) and cut.cut == 0:
+        return cut.sent_elements * dtype_bytes(activation_dtype)
+    return cut.sent_bytes
+
+
+def cut_costs(graph: ModelGraph, edge: ComputeTarget, cloud: ComputeTarget, link: LinkModel,
+              noise: NoiseCostModel, batch_size: int = 1) -> pd.DataFrame:
+    """One row per valid cut with the contract's cost columns (privacy columns empty)."""
+    dtype = graph.activation_dtype
+    L = graph.num_layers
+    edge_c = layer_costs(edge, graph.layers, batch_size, dtype)
+    cloud_c = layer_costs(cloud, graph.layers, batch_size, dtype)
+    # prefix[k] = cost of layers 1..k
+    edge_lat = np.concatenate([[0.0], np.cumsum([c.latency_s for c in edge_c])])
+    edge_en = np.concatenate([[0.0], np.cumsum([c.energy_j for c in edge_c])])
+    cloud_lat = np.concatenate([[0.0], np.cumsum([c.latency_s for c in cloud_c])])
+    cloud_en = np.concatenate([[0.0], np.cumsum([c.energy_j for c in cloud_c])])
+    out_bytes = graph.layers[-1].output_bytes
+
+    rows = []
+    for cut in graph.cuts:
+        k = cut.cut
+        up_bytes = batch_size * sent_bytes(cut, noise, L, dtype)
+        down_bytes = 0 if k == L else batch_size * out_bytes
+        if noise.applies(cut, L):
+            nc = edge.layer_cost(noise.layer(cut, dtype), batch_size, dtype)
+            noise_s, noise_j = nc.latency_s, nc.energy_j
+        else:
+            noise_s = noise_j = 0.0
+        uplink_s = link.promotion_ms / 1e3 + link.uplink_latency_s(up_bytes)
+        downlink_s = link.downlink_latency_s(down_bytes) if down_bytes else 0.0
+        comm_j = (link.promotion_energy_j + link.uplink_energy_j(up_bytes)
+                  + link.downlink_energy_j(down_bytes) + link.tail_energy_j)
+        edge_s, edge_j = edge_lat[k], edge_en[k]
+        cloud_s, cloud_j = cloud_lat[L] - cloud_lat[k], cloud_en[L] - cloud_en[k]
+        latency_s = edge_s + noise_s + uplink_s + cloud_s + downlink_s
+        rows.append({
+            "cut": k, "after_layer": cut.after_layer, "sent_bytes": up_bytes,
+            "edge_compute_ms": edge_s * 1e3, "noise_ms": noise_s * 1e3,
+            "uplink_ms": uplink_s * 1e3, "cloud_compute_ms": cloud_s * 1e3,
+            "downlink_ms": downlink_s * 1e3, "latency_ms": latency_s * 1e3,
+            "latency_p99_ms": latency_s * 1e3,
+            "edge_compute_mj": edge_j * 1e3, "noise_mj": noise_j * 1e3, "comm_mj": comm_j * 1e3,
+            "cloud_compute_mj": cloud_j * 1e3,
+        })
+    df = pd.DataFrame(rows)
+    df["total_mj"] = df[["edge_compute_mj", "noise_mj", "comm_mj", "cloud_compute_mj"]].sum(axis=1)
+    cloud_only = df.loc[df["cut"] == 0, "total_mj"]
+    df["total_vs_cloud_only"] = df["total_mj"] / float(cloud_only.iloc[0])
+    for col in PRIVACY_COLUMNS:
+        df[col] = np.nan
+    return df[RESULT_COLUMNS]
+
+
+def energy_breakdown(results: pd.DataFrame) -> pd.DataFrame:
+    """Edge / communication / cloud energy per cut, absolute and normalized to cloud-only."""
+    cloud_only_mj = float(results.loc[results["cut"] == 0, "total_mj"].iloc[0])
+    df = pd.DataFrame({
+        "cut": results["cut"], "after_layer": results["after_layer"],
+        "edge_mj": results["edge_compute_mj"] + results["noise_mj"],
+        "comm_mj": results["comm_mj"], "cloud_mj": results["cloud_compute_mj"],
+    })
+    df["total_mj"] = df["edge_mj"] + df["comm_mj"] + df["cloud_mj"]
+    for col in ("edge", "comm", "cloud", "total"):
+        df[f"{col}_norm"] = df[f"{col}_mj"] / cloud_only_mj
+    return df

@@ -1,0 +1,114 @@
+"""`sim run`: one scenario, every valid cut, all outputs written into one folder."""
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from partitioner.graph import ModelGraph, profile_model
+from sim.config import Scenario
+from sim.errors import UserError
+from sim.costs import NoiseCostModel, cut_costs, energy_breakdown
+from sim.plots import write_plots
+from sim.report import write_breakdown, write_csv, write_run_record
+
+log = logging.getLogger(__name__)
+
+PACKAGES = ("torch", "numpy", "scipy", "simpy", "pandas", "numba", "scikit-learn", "pyyaml",
+            "matplotlib")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    results: pd.DataFrame
+    breakdown: pd.DataFrame
+    caption: str
+    privacy_note: str
+    files: tuple[Path, ...]
+    wall_s: dict[str, float]
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def scenario_graph(scenario: Scenario) -> ModelGraph:
+    w = scenario.workload
+    return profile_model(w.model, w.input_shape, w.input_dtype, w.activation_dtype,
+                         w.num_classes)
+
+
+def check_cuts(scenario: Scenario, graph: ModelGraph) -> None:
+    """Cut numbers named in the config must be valid cuts of the network."""
+    cuts = scenario.privacy.cuts
+    if isinstance(cuts, str):
+        return
+    valid = [c.cut for c in graph.cuts]
+    bad = [k for k in cuts if k not in valid]
+    if bad:
+        raise UserError(f"privacy.cuts: {bad} not valid for {graph.model_name} "
+                        f"(cuts 0..{graph.num_layers}); valid cuts: {valid}")
+
+
+def describe(scenario: Scenario, graph: ModelGraph) -> str:
+    w = scenario.workload
+    edge = scenario.edge.name + (f" ({scenario.edge_spec.power_mode})"
+                                 if scenario.edge_spec.power_mode else "")
+    return (f"{scenario.name}: {w.model} {list(graph.input_shape)} batch {w.batch_size}, "
+            f"activations {w.activation_dtype}; edge {edge}, link {scenario.link.name} "
+            f"({scenario.link.uplink_mbps:g}/{scenario.link.downlink_mbps:g} Mbps up/down), "
+            f"cloud {scenario.cloud.name}; noise {scenario.noise.method}")
+
+
+def run_scenario(scenario: Scenario, out_dir: Path, privacy: bool = True) -> RunResult:
+    wall: dict[str, float] = {}
+    t0 = time.perf_counter()
+    graph = scenario_graph(scenario)
+    check_cuts(scenario, graph)
+    wall["profile_s"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    results = cut_costs(graph, scenario.edge, scenario.cloud, scenario.link,
+                        NoiseCostModel(scenario.noise.method), scenario.workload.batch_size)
+    wall["cost_s"] = time.perf_counter() - t
+
+    if privacy and scenario.privacy.enabled:
+        privacy_note = ("privacy columns: not evaluated (the privacy evaluation is not "
+                        "available in this version)")
+    else:
+        privacy_note = "privacy columns: not evaluated (privacy disabled)"
+    breakdown = energy_breakdown(results)
+    caption = f"Energy per request by cut. {describe(scenario, graph)}. {privacy_note}."
+
+    t = time.perf_counter()
+    files = [out_dir / "results.csv"]
+    write_csv(files[0], results)
+    files += write_breakdown(out_dir, breakdown, scenario.report.formats, caption)
+    if scenario.report.plots:
+        files += write_plots(out_dir, results, breakdown, describe(scenario, graph))
+    wall["report_s"] = time.perf_counter() - t
+    wall["total_s"] = time.perf_counter() - t0
+
+    record = {
+        "scenario": scenario.name, "config": scenario.resolved,
+        "config_hash": scenario.config_hash, "sources": scenario.sources,
+        "versions": package_versions(), "seeds": {"sim": scenario.sim.seed},
+        "wall_s": wall, "cache_keys": {}, "privacy": privacy_note,
+        "model": {"name": graph.model_name, "layers": graph.num_layers,
+                  "total_macs": graph.total_macs, "valid_cuts": [c.cut for c in graph.cuts]},
+        "latency_model": "closed form, isolated requests (no queueing)",
+    }
+    files.append(out_dir / "run.json")
+    write_run_record(files[-1], record)
+    return RunResult(results, breakdown, caption, privacy_note, tuple(files), wall)
