@@ -63,53 +63,90 @@ def sent_bytes(cut: Cut, noise: NoiseCostModel, num_layers: int, activation_dtyp
     return cut.sent_bytes
 
 
-def cut_costs(graph: ModelGraph, edge: ComputeTarget, cloud: ComputeTarget, link: LinkModel,
-              noise: NoiseCostModel, batch_size: int = 1) -> pd.DataFrame:
-    """One row per valid cut with the contract's cost columns (privacy columns empty)."""
+@dataclass(frozen=True)
+class CutComponents:
+    """Link-independent per-cut figures (arrays over the valid cuts), in seconds and joules."""
+    cut: np.ndarray
+    after_layer: tuple[str, ...]
+    up_bytes: np.ndarray
+    down_bytes: np.ndarray
+    edge_s: np.ndarray
+    edge_j: np.ndarray
+    noise_s: np.ndarray
+    noise_j: np.ndarray
+    cloud_s: np.ndarray
+    cloud_j: np.ndarray
+
+
+def cut_components(graph: ModelGraph, edge: ComputeTarget, cloud: ComputeTarget,
+                   noise: NoiseCostModel, batch_size: int = 1) -> CutComponents:
     dtype = graph.activation_dtype
     L = graph.num_layers
+
+    def prefix(costs, attr):  # prefix[k] = cost of layers 1..k
+        return np.concatenate([[0.0], np.cumsum([getattr(c, attr) for c in costs])])
+
     edge_c = layer_costs(edge, graph.layers, batch_size, dtype)
     cloud_c = layer_costs(cloud, graph.layers, batch_size, dtype)
-    # prefix[k] = cost of layers 1..k
-    edge_lat = np.concatenate([[0.0], np.cumsum([c.latency_s for c in edge_c])])
-    edge_en = np.concatenate([[0.0], np.cumsum([c.energy_j for c in edge_c])])
-    cloud_lat = np.concatenate([[0.0], np.cumsum([c.latency_s for c in cloud_c])])
-    cloud_en = np.concatenate([[0.0], np.cumsum([c.energy_j for c in cloud_c])])
-    out_bytes = graph.layers[-1].output_bytes
-
-    rows = []
-    for cut in graph.cuts:
-        k = cut.cut
-        up_bytes = batch_size * sent_bytes(cut, noise, L, dtype)
-        down_bytes = 0 if k == L else batch_size * out_bytes
+    edge_lat, edge_en = prefix(edge_c, "latency_s"), prefix(edge_c, "energy_j")
+    cloud_lat, cloud_en = prefix(cloud_c, "latency_s"), prefix(cloud_c, "energy_j")
+    k = np.array([c.cut for c in graph.cuts])
+    noise_s, noise_j = np.zeros(len(k)), np.zeros(len(k))
+    for i, cut in enumerate(graph.cuts):
         if noise.applies(cut, L):
             nc = edge.layer_cost(noise.layer(cut, dtype), batch_size, dtype)
-            noise_s, noise_j = nc.latency_s, nc.energy_j
-        else:
-            noise_s = noise_j = 0.0
-        uplink_s = link.promotion_ms / 1e3 + link.uplink_latency_s(up_bytes)
-        downlink_s = link.downlink_latency_s(down_bytes) if down_bytes else 0.0
-        comm_j = (link.promotion_energy_j + link.uplink_energy_j(up_bytes)
-                  + link.downlink_energy_j(down_bytes) + link.tail_energy_j)
-        edge_s, edge_j = edge_lat[k], edge_en[k]
-        cloud_s, cloud_j = cloud_lat[L] - cloud_lat[k], cloud_en[L] - cloud_en[k]
-        latency_s = edge_s + noise_s + uplink_s + cloud_s + downlink_s
-        rows.append({
-            "cut": k, "after_layer": cut.after_layer, "sent_bytes": up_bytes,
-            "edge_compute_ms": edge_s * 1e3, "noise_ms": noise_s * 1e3,
-            "uplink_ms": uplink_s * 1e3, "cloud_compute_ms": cloud_s * 1e3,
-            "downlink_ms": downlink_s * 1e3, "latency_ms": latency_s * 1e3,
-            "latency_p99_ms": latency_s * 1e3,
-            "edge_compute_mj": edge_j * 1e3, "noise_mj": noise_j * 1e3, "comm_mj": comm_j * 1e3,
-            "cloud_compute_mj": cloud_j * 1e3,
-        })
-    df = pd.DataFrame(rows)
+            noise_s[i], noise_j[i] = nc.latency_s, nc.energy_j
+    out_bytes = graph.layers[-1].output_bytes
+    return CutComponents(
+        cut=k, after_layer=tuple(c.after_layer for c in graph.cuts),
+        up_bytes=np.array([batch_size * sent_bytes(c, noise, L, dtype) for c in graph.cuts],
+                          dtype=float),
+        down_bytes=np.where(k == L, 0.0, float(batch_size * out_bytes)),
+        edge_s=edge_lat[k], edge_j=edge_en[k], noise_s=noise_s, noise_j=noise_j,
+        cloud_s=cloud_lat[L] - cloud_lat[k], cloud_j=cloud_en[L] - cloud_en[k])
+
+
+def link_costs(up_bytes, down_bytes, link: LinkModel) -> dict[str, np.ndarray]:
+    """Uplink/downlink latency (s) and communication energy (J) of isolated requests.
+
+    Pure NumPy on the byte arrays, so sweeps can broadcast it over many links at once.
+    """
+    up_bytes = np.asarray(up_bytes, dtype=float)
+    down_bytes = np.asarray(down_bytes, dtype=float)
+    # LinkModel's methods are plain arithmetic, so they broadcast over byte arrays.
+    uplink_s = link.promotion_ms / 1e3 + link.uplink_latency_s(up_bytes)
+    downlink_s = np.where(down_bytes > 0, link.downlink_latency_s(down_bytes), 0.0)
+    comm_j = (link.promotion_energy_j + link.tail_energy_j + link.uplink_energy_j(up_bytes)
+              + link.downlink_energy_j(down_bytes))
+    return {"uplink_s": uplink_s, "downlink_s": downlink_s, "comm_j": comm_j}
+
+
+def results_frame(comp: CutComponents, link: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The contract's results table from cut components and link costs (privacy empty)."""
+    latency_s = comp.edge_s + comp.noise_s + link["uplink_s"] + comp.cloud_s + link["downlink_s"]
+    df = pd.DataFrame({
+        "cut": comp.cut, "after_layer": comp.after_layer,
+        "sent_bytes": comp.up_bytes.astype(np.int64),
+        "edge_compute_ms": comp.edge_s * 1e3, "noise_ms": comp.noise_s * 1e3,
+        "uplink_ms": link["uplink_s"] * 1e3, "cloud_compute_ms": comp.cloud_s * 1e3,
+        "downlink_ms": link["downlink_s"] * 1e3, "latency_ms": latency_s * 1e3,
+        "latency_p99_ms": latency_s * 1e3,
+        "edge_compute_mj": comp.edge_j * 1e3, "noise_mj": comp.noise_j * 1e3,
+        "comm_mj": link["comm_j"] * 1e3, "cloud_compute_mj": comp.cloud_j * 1e3,
+    })
     df["total_mj"] = df[["edge_compute_mj", "noise_mj", "comm_mj", "cloud_compute_mj"]].sum(axis=1)
     cloud_only = df.loc[df["cut"] == 0, "total_mj"]
     df["total_vs_cloud_only"] = df["total_mj"] / float(cloud_only.iloc[0])
     for col in PRIVACY_COLUMNS:
         df[col] = np.nan
     return df[RESULT_COLUMNS]
+
+
+def cut_costs(graph: ModelGraph, edge: ComputeTarget, cloud: ComputeTarget, link: LinkModel,
+              noise: NoiseCostModel, batch_size: int = 1) -> pd.DataFrame:
+    """One row per valid cut with the contract's cost columns (privacy columns empty)."""
+    comp = cut_components(graph, edge, cloud, noise, batch_size)
+    return results_frame(comp, link_costs(comp.up_bytes, comp.down_bytes, link))
 
 
 def energy_breakdown(results: pd.DataFrame) -> pd.DataFrame:
