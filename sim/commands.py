@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from hwmodels.presets import CATEGORIES, all_presets, load_raw
@@ -18,7 +19,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.config, args.set)
     out_dir = Path(args.out) if args.out else Path("results") / scenario.name
-    result = run_scenario(scenario, out_dir, privacy=not args.no_privacy)
+    result = run_scenario(scenario, out_dir, privacy=not args.no_privacy,
+                          progress=sys.stderr.isatty())
     bd = result.breakdown
     if args.format == "csv":
         print(bd.to_csv(index=False, float_format="%.6g"), end="")
@@ -34,6 +36,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"\nlowest energy: cut {int(best['cut'])} ({best['total_mj']:.1f} mJ, "
               f"{best['total_vs_cloud_only']:.2f}x cloud-only); lowest latency: cut "
               f"{int(fastest['cut'])} ({fastest['latency_ms']:.1f} ms)")
+        saturated = result.results.loc[result.results["bottleneck_utilization"] >= 1, "cut"]
+        if len(saturated):
+            print(f"note: at cuts {', '.join(map(str, saturated))} a stage is offered more work "
+                  "than it can serve (bottleneck_utilization >= 1): their queues grow for the "
+                  "whole run and latency_ms reflects that")
         print(f"wrote {len(result.files)} files to {out_dir}/ in {result.wall_s['total_s']:.1f} s")
     return 0
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,8 +22,9 @@ from partitioner.registry import UnknownNameError
 from partitioner.schema import build
 from partitioner.types import DTYPE_BYTES
 from partitioner.zoo import MODELS
+from sim.des import CloudQueue, SimSettings
 from sim.errors import UserError
-from sim.overrides import apply_sets
+from sim.overrides import apply_sets, set_path
 
 
 # ----------------------------------------------------------------------------- sections
@@ -71,12 +72,11 @@ class CloudSpec:
     max_wait_ms: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.gpus < 1:
-            raise ValueError(f'"gpus" must be >= 1, got {self.gpus}')
-        if self.max_batch < 1:
-            raise ValueError(f'"max_batch" must be >= 1, got {self.max_batch}')
-        if self.max_wait_ms < 0:
-            raise ValueError(f'"max_wait_ms" must be >= 0, got {self.max_wait_ms}')
+        self.queue  # the simulator's queue checks gpus, max_batch and max_wait_ms
+
+    @property
+    def queue(self) -> CloudQueue:
+        return CloudQueue(self.gpus, self.max_batch, self.max_wait_ms)
 
 
 @dataclass(frozen=True)
@@ -96,30 +96,6 @@ class PrivacySpec:
 
 
 @dataclass(frozen=True)
-class ArrivalSpec:
-    process: Literal["poisson", "deterministic"] = "poisson"
-    rate_hz: float = 2.0
-
-    def __post_init__(self) -> None:
-        if not self.rate_hz > 0:
-            raise ValueError(f'"rate_hz" must be > 0, got {self.rate_hz}')
-
-
-@dataclass(frozen=True)
-class SimSection:
-    requests: int = 1000
-    clients: int = 1
-    arrival: ArrivalSpec = field(default_factory=ArrivalSpec)
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.requests < 1:
-            raise ValueError(f'"requests" must be >= 1, got {self.requests}')
-        if self.clients < 1:
-            raise ValueError(f'"clients" must be >= 1, got {self.clients}')
-
-
-@dataclass(frozen=True)
 class ReportSpec:
     formats: tuple[Literal["md", "csv", "tex"], ...] = ("md", "csv", "tex")
     plots: bool = True
@@ -133,7 +109,7 @@ class LinkSpec:
 
 SECTIONS: dict[str, type] = {
     "workload": WorkloadSpec, "edge": EdgeSpec, "link": LinkSpec, "cloud": CloudSpec,
-    "noise": NoiseSection, "privacy": PrivacySpec, "sim": SimSection, "report": ReportSpec,
+    "noise": NoiseSection, "privacy": PrivacySpec, "sim": SimSettings, "report": ReportSpec,
 }
 REQUIRED_SECTIONS = ("workload", "edge", "link")
 
@@ -150,7 +126,7 @@ class Scenario:
     cloud_spec: CloudSpec
     noise: NoiseSection
     privacy: PrivacySpec
-    sim: SimSection
+    sim: SimSettings
     report: ReportSpec
     resolved: dict[str, Any]                        # the validated config, for run.json
     sources: dict[str, str]                         # hardware figure -> its source
@@ -185,7 +161,17 @@ def load_yaml(path: str | Path) -> dict:
 
 def load_scenario(path: str | Path, sets: list[str] | None = None) -> Scenario:
     raw = apply_sets(load_yaml(path), sets or [])
-    return build_scenario(raw)
+    return build_scenario(resolve_paths(raw, Path(path).parent))
+
+
+def resolve_paths(raw: dict, base: Path) -> dict:
+    """File names in a config are relative to the config file's folder."""
+    arrival = (raw.get("sim") or {}).get("arrival") if isinstance(raw.get("sim"), dict) else None
+    if isinstance(arrival, dict) and isinstance(arrival.get("trace_path"), str):
+        trace = Path(arrival["trace_path"])
+        if not trace.is_absolute():
+            raw = set_path(raw, "sim.arrival.trace_path", str(base / trace))
+    return raw
 
 
 # ----------------------------------------------------------------------------- validate + build

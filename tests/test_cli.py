@@ -24,7 +24,13 @@ def test_run_writes_every_output(tmp_path, capsys):
     assert code == 0, err
     assert "| cut |" in out and "total / cloud-only" in out
     results = pd.read_csv(tmp_path / "results.csv")
-    assert list(results.columns) == RESULT_COLUMNS
+    assert list(results.columns)[:len(RESULT_COLUMNS)] == RESULT_COLUMNS
+    assert {"edge_queue_ms", "cloud_queue_ms", "latency_ci95_ms", "sim_total_mj",
+            "bottleneck_utilization"} <= set(results.columns)
+    parts = ["edge_queue_ms", "edge_compute_ms", "noise_ms", "uplink_ms", "cloud_queue_ms",
+             "cloud_compute_ms", "downlink_ms"]
+    assert (results[parts].sum(axis=1) - results["latency_ms"]).abs().max() < 1e-3
+    assert (results["latency_p99_ms"] >= results["latency_ms"]).all()
     assert results["cut"].tolist() == list(range(13))
     assert results["mi_bits"].isna().all()          # empty, never silently zero
     for name in ("energy_breakdown.md", "energy_breakdown.csv", "energy_breakdown.tex",
@@ -35,6 +41,7 @@ def test_run_writes_every_output(tmp_path, capsys):
     assert record["config"]["workload"]["model"] == "lenet5"
     assert record["versions"]["torch"].startswith("2.")
     assert "not evaluated" in record["privacy"]
+    assert record["simulation"]["0"]["latency_ms"]["ci95_low"] <= results.loc[0, "latency_ms"]
     assert record["sources"]["edge.device.memory_bandwidth_gbps"].startswith("vendor")
     bd = pd.read_csv(tmp_path / "energy_breakdown.csv")
     assert bd.loc[0, "total_norm"] == pytest.approx(1.0)

@@ -67,98 +67,105 @@ def _heap_pop(keys, vals, size):
 
 @numba.njit(cache=True)
 def _lindley(client, arrival_s, device_s, uplink_s, cloud_s, downlink_s, n_clients,
-             half_rtt_s, tail_s, promotion_s, beacon_s, idle_changes_latency, rec):
+             half_rtt_s, tail_s, promotion_s, idle_changes_latency, rec):
     n = len(arrival_s)
-    # Each client's requests in arrival order.
-    count = np.zeros(n_clients, np.int64)
-    for i in range(n):
-        count[client[i]] += 1
+    # Each client's requests in arrival order: mine[offset[c]:offset[c + 1]].
     offset = np.zeros(n_clients + 1, np.int64)
+    for i in range(n):
+        offset[client[i] + 1] += 1
     for c in range(n_clients):
-        offset[c + 1] = offset[c] + count[c]
+        offset[c + 1] += offset[c]
     fill = offset[:-1].copy()
     mine = np.empty(n, np.int64)
     for i in range(n):
         mine[fill[client[i]]] = i
         fill[client[i]] += 1
 
+    # Per-client state. The loop is one long dependency chain, so values are carried in locals
+    # where possible (`t`, `cloud_start`, `ready`): array elements are reloaded after every
+    # store into `rec`, which the compiler cannot prove does not alias them.
     edge_free = np.full(n_clients, -np.inf)
-    up_free = np.full(n_clients, -np.inf)
-    up_last_end = np.full(n_clients, -np.inf)
+    up_free = np.full(n_clients, -np.inf)      # end of the client's last uplink
     down_free = np.full(n_clients, -np.inf)
-    next_pos = np.zeros(n_clients, np.int64)     # next request (position in `mine`) to advance
-    done = np.zeros(n_clients, np.int64)         # requests whose downlink is decided
-    seen = np.zeros(n_clients, np.int64)         # downlinks that reached the radio so far
+    pos = np.zeros(n_clients, np.int64)        # position in `mine` of the request in flight
+    seen = np.zeros(n_clients, np.int64)       # downlinks that reached the radio so far
     keys = np.empty(n_clients)
     vals = np.empty(n_clients, np.int64)
     size = 0
     cloud_free = -np.inf
 
     for c in range(n_clients):
-        if count[c] > 0:
-            size = _advance(c, mine, offset, next_pos, done, seen, edge_free, up_free,
-                            up_last_end, arrival_s, device_s, uplink_s, half_rtt_s, tail_s,
-                            promotion_s, rec, keys, vals, size)
+        if offset[c + 1] > offset[c]:
+            i = mine[offset[c]]
+            edge_start = arrival_s[i]
+            key = _uplink(i, c, edge_start, edge_start + device_s[i], uplink_s, up_free, -np.inf,
+                          half_rtt_s, tail_s, promotion_s, rec)
+            edge_free[c] = edge_start + device_s[i]
+            size = _heap_push(keys, vals, size, key, c)
     while size > 0:
+        t = keys[0]
         c, size = _heap_pop(keys, vals, size)
-        i = mine[offset[c] + next_pos[c] - 1]
-        start = max(rec[i, _CLOUD_ARR], cloud_free)
-        end = start + cloud_s[i]
-        cloud_free = end
-        rec[i, _CLOUD_START] = start
-        rec[i, _CLOUD_END] = end
-        rec[i, _BATCH] = 1.0
-        t = end + half_rtt_s
-        rec[i, _DOWN_ARR] = t
+        p = offset[c] + pos[c]
+        i = mine[p]
+        cloud_start = max(t, cloud_free)
+        cloud_free = cloud_start + cloud_s[i]
+        t = cloud_free + half_rtt_s
+        down_before = down_free[c]
         promo = math.nan
-        if t < down_free[c]:
-            start = down_free[c]
-        elif t <= max(rec[i, _UP_END], down_free[c]) + tail_s:
+        if t < down_before:
+            start = down_before
+        elif t <= max(up_free[c], down_before) + tail_s:
             start = t
         elif idle_changes_latency:
             return False
         else:
             start = t          # idle, but waking costs no time: a zero-length promotion
             promo = t
+        end = start + downlink_s[i]
+        down_free[c] = end
+        rec[i, _CLOUD_START] = cloud_start
+        rec[i, _CLOUD_END] = cloud_free
+        rec[i, _BATCH] = 1.0
+        rec[i, _DOWN_ARR] = t
         rec[i, _DOWN_PROMO] = promo
         rec[i, _DOWN_START] = start
-        rec[i, _DOWN_END] = start + downlink_s[i]
-        down_free[c] = start + downlink_s[i]
-        done[c] += 1
-        if next_pos[c] < count[c]:
-            size = _advance(c, mine, offset, next_pos, done, seen, edge_free, up_free,
-                            up_last_end, arrival_s, device_s, uplink_s, half_rtt_s, tail_s,
-                            promotion_s, rec, keys, vals, size)
+        rec[i, _DOWN_END] = end
+        pos[c] += 1
+        if p + 1 < offset[c + 1]:
+            j = mine[p + 1]
+            edge_start = max(arrival_s[j], edge_free[c])
+            ready = edge_start + device_s[j]
+            edge_free[c] = ready
+            # The radio's latest activity as the simpy model sees it when request j reaches
+            # the uplink: the client's previous uplink and the downlinks that reached the
+            # radio by then (their ends increase with n).
+            k = seen[c]
+            while k <= pos[c] - 1 and rec[mine[offset[c] + k], _DOWN_ARR] <= ready:
+                k += 1
+            seen[c] = k
+            last_down = rec[mine[offset[c] + k - 1], _DOWN_END] if k > 0 else -np.inf
+            key = _uplink(j, c, edge_start, ready, uplink_s, up_free, last_down, half_rtt_s,
+                          tail_s, promotion_s, rec)
+            size = _heap_push(keys, vals, size, key, c)
     return True
 
 
 @numba.njit(cache=True, inline="always")
-def _advance(c, mine, offset, next_pos, done, seen, edge_free, up_free, up_last_end, arrival_s,
-             device_s, uplink_s, half_rtt_s, tail_s, promotion_s, rec, keys, vals, size):
-    """Edge and uplink of client c's next request; pushes its cloud arrival."""
-    i = mine[offset[c] + next_pos[c]]
-    next_pos[c] += 1
-    start = max(arrival_s[i], edge_free[c])
-    t = start + device_s[i]
-    edge_free[c] = t
-    rec[i, _EDGE_START] = start
-    rec[i, _EDGE_END] = t
-    # The radio's latest activity as the simpy model sees it at t: this client's previous
-    # uplink and the downlinks that reached the radio by t (their ends increase with n).
-    while seen[c] < done[c] and rec[mine[offset[c] + seen[c]], _DOWN_ARR] <= t:
-        seen[c] += 1
-    last_end = up_last_end[c]
-    if seen[c] > 0:
-        last_end = max(last_end, rec[mine[offset[c] + seen[c] - 1], _DOWN_END])
-    start, promo = transfer_start_jit(t, up_free[c], last_end, -np.inf, tail_s, promotion_s, 0.0)
-    end = start + uplink_s[i]
+def _uplink(i, c, edge_start, ready, uplink_s, up_free, last_down_end, half_rtt_s, tail_s,
+            promotion_s, rec):
+    """Uplink of request i of client c, ready at `ready`; returns its arrival at the cloud."""
+    up_before = up_free[c]
+    start_up, promo = transfer_start_jit(ready, up_before, max(up_before, last_down_end),
+                                         -np.inf, tail_s, promotion_s, 0.0)
+    end = start_up + uplink_s[i]
     up_free[c] = end
-    up_last_end[c] = end
+    rec[i, _EDGE_START] = edge_start
+    rec[i, _EDGE_END] = ready
     rec[i, _UP_PROMO] = promo
-    rec[i, _UP_START] = start
+    rec[i, _UP_START] = start_up
     rec[i, _UP_END] = end
     rec[i, _CLOUD_ARR] = end + half_rtt_s
-    return _heap_push(keys, vals, size, end + half_rtt_s, c)
+    return end + half_rtt_s
 
 
 def eligible(gpus: int, max_batch: int) -> bool:
@@ -173,5 +180,5 @@ def run(req: RequestSet, radio: RadioParams, batch1_s: float) -> Records | None:
     rec = np.empty((len(req), len(RECORD_FIELDS)))
     ok = _lindley(req.client, req.arrival_s, req.device_s, req.uplink_s,
                   batch1_s * req.cloud_factor, req.downlink_s, req.n_clients, radio.half_rtt_s,
-                  radio.tail_s, radio.promotion_s, radio.beacon_s, radio.idle_changes_latency, rec)
+                  radio.tail_s, radio.promotion_s, radio.idle_changes_latency, rec)
     return Records.from_matrix(rec.T) if ok else None

@@ -1,0 +1,99 @@
+"""Requests under load: the discrete-event simulator run for every cut, merged into results.
+
+The closed-form table prices one isolated request; here each cut's stage costs feed
+`sim.des.simulate` (simpy, or the exact numba fast path), which adds queueing on the edge
+device and the shared cloud, radio promotion and tail sharing, and confidence intervals.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from hwmodels.cost import ComputeTarget, layer_costs
+from partitioner.graph import ModelGraph
+from hwmodels.link import LinkModel
+from sim.costs import CutComponents
+from sim.des import CloudQueue, CutResult, SimSettings, StageCosts, simulate
+
+log = logging.getLogger(__name__)
+
+# simulated latency parts -> results.csv columns
+PART_COLUMNS = ("edge_queue_ms", "edge_compute_ms", "noise_ms", "uplink_ms", "cloud_queue_ms",
+                "cloud_compute_ms", "downlink_ms")
+
+
+def cloud_batch_latencies_s(graph: ModelGraph, cloud: ComputeTarget, batch_size: int,
+                            max_batch: int) -> np.ndarray:
+    """[b - 1, k]: time for a batch of b requests to run layers k+1..L on one GPU, per cut k."""
+    L = graph.num_layers
+    cut_k = np.array([c.cut for c in graph.cuts])
+    rows = []
+    for b in range(1, max_batch + 1):
+        lat = [c.latency_s for c in layer_costs(cloud, graph.layers, b * batch_size,
+                                                graph.activation_dtype)]
+        prefix = np.concatenate([[0.0], np.cumsum(lat)])
+        rows.append(prefix[L] - prefix[cut_k])
+    return np.array(rows)
+
+
+def stage_costs(comp: CutComponents, i: int, cloud_batches_s: np.ndarray, edge: ComputeTarget,
+                cloud: ComputeTarget) -> StageCosts:
+    return StageCosts(
+        edge_compute_s=float(comp.edge_s[i]), noise_s=float(comp.noise_s[i]),
+        uplink_bytes=float(comp.up_bytes[i]), downlink_bytes=float(comp.down_bytes[i]),
+        cloud_compute_s=tuple(float(t) for t in cloud_batches_s[:, i]),
+        edge_active_power_w=edge.active_power_w, edge_idle_power_w=edge.idle_power_w,
+        noise_power_w=edge.active_power_w, cloud_active_power_w=cloud.active_power_w,
+        cloud_idle_power_w=cloud.idle_power_w)
+
+
+def simulate_cuts(graph: ModelGraph, comp: CutComponents, edge: ComputeTarget,
+                  cloud: ComputeTarget, link: LinkModel, queue: CloudQueue,
+                  settings: SimSettings, batch_size: int,
+                  progress: bool = False) -> tuple[dict[int, CutResult], np.ndarray | None]:
+    """Simulate every cut; also returns the busiest stage's utilization per cut."""
+    batches_s = cloud_batch_latencies_s(graph, cloud, batch_size, queue.max_batch)
+    out = {}
+    for i in tqdm(range(len(comp.cut)), desc="simulating cuts", unit="cut", disable=not progress,
+                  leave=False):
+        costs = stage_costs(comp, i, batches_s, edge, cloud)
+        out[int(comp.cut[i])] = simulate(costs, link, queue, settings)
+    return out, bottleneck_utilization(comp, link, settings, batches_s, queue)
+
+
+def bottleneck_utilization(comp: CutComponents, link: LinkModel, settings: SimSettings,
+                           cloud_batches_s: np.ndarray, queue: CloudQueue) -> np.ndarray | None:
+    """Offered load of the busiest stage per cut; >= 1 means its queue grows without bound.
+
+    None for trace arrivals, whose rate is not a parameter."""
+    if settings.arrival.process == "trace":
+        return None
+    rate_hz = settings.clients * settings.arrival.mean_rate_hz
+    per_device_hz = settings.arrival.mean_rate_hz          # each client has its own device
+    stages = np.vstack([
+        per_device_hz * (comp.edge_s + comp.noise_s),
+        rate_hz * link.uplink_transmit_s(comp.up_bytes) / settings.clients,  # one radio each
+        rate_hz * cloud_batches_s[0] / queue.gpus,
+        rate_hz * link.downlink_transmit_s(comp.down_bytes) / settings.clients,
+    ])
+    return stages.max(axis=0)
+
+
+def merge_simulated(results: pd.DataFrame, sims: dict[int, CutResult],
+                    utilization: np.ndarray | None) -> pd.DataFrame:
+    """Latency columns from the simulation; energy stays per isolated inference, with the
+    simulated energy under load (idle power and shared radio tail included) beside it."""
+    df = results.copy()
+    rows = [sims[int(k)] for k in df["cut"]]
+    for col in PART_COLUMNS:
+        df[col] = [r.latency_parts_ms[col] for r in rows]
+    df["latency_ms"] = [r.latency_ms.mean for r in rows]
+    df["latency_ci95_ms"] = [r.latency_ms.half_width for r in rows]
+    df["latency_p99_ms"] = [r.latency_p99_ms.mean for r in rows]
+    df["sim_total_mj"] = [r.energy_mj["total_mj"].mean for r in rows]
+    df["sim_replications"] = [r.replications for r in rows]
+    df["bottleneck_utilization"] = np.nan if utilization is None else utilization
+    return df

@@ -1,0 +1,197 @@
+"""The work of one chunk of configurations, as a picklable task for any executor.
+
+Cost-only chunks take the vectorized path: configurations are grouped by everything except
+the swept link fields, `cut_components` runs once per group, and `link_costs` runs once per
+group on a link model whose fields are NumPy columns (one row per configuration), so the
+arithmetic is the link model's own, element by element, and equals the per-configuration path.
+Other chunks run each configuration through `run_scenario` (simulation and privacy included).
+"""
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from partitioner.graph import ModelGraph
+from sim.config import Scenario, WorkloadSpec, build_scenario
+from sim.costs import RESULT_COLUMNS, NoiseCostModel, cut_components, link_costs
+from sim.overrides import set_path
+from sim.run import run_scenario, scenario_graph
+from sim.sweep.rows import FLOAT_FORMAT, config_prefix, csv_field, fmt_float, frame_rows
+from sim.sweep.validate import Assignments, apply, group_key, numeric_fields, replaced_link
+
+_GRAPHS: dict[WorkloadSpec, ModelGraph] = {}
+
+
+def graph_for(scenario: Scenario) -> ModelGraph:
+    """Profiled once per workload and process (profiling is the costly step of a group)."""
+    if scenario.workload not in _GRAPHS:
+        _GRAPHS[scenario.workload] = scenario_graph(scenario)
+    return _GRAPHS[scenario.workload]
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    chunk: int
+    base: dict
+    configs: tuple[tuple[int, Assignments], ...]     # (configuration index, assignments)
+    link_keys: frozenset[str]
+    cost_only: bool
+    privacy: bool
+
+
+# Full-precision figures kept beside each part's text for best-cut and Pareto analysis
+# (edge_energy_mj: what the device's battery pays, compute, noise and radio).
+ANALYSIS_COLUMNS = ("config", "cut", "latency_ms", "total_mj", "edge_energy_mj",
+                    "accuracy_loss_pct", "mi_loss_pct")
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    chunk: int
+    text: str                     # sweep.csv rows, by configuration index then cut
+    figures: np.ndarray           # (rows, len(ANALYSIS_COLUMNS)) float64, same row order
+
+
+def run_chunk(task: ChunkTask) -> ChunkResult:
+    if task.cost_only:
+        text, figures = cost_rows(task.base, task.configs, task.link_keys)
+    else:
+        parts = [scenario_rows(task.base, i, a, task.privacy) for i, a in task.configs]
+        text = "".join(t for t, _ in parts)
+        figures = np.concatenate([f for _, f in parts]) if parts else _empty()
+    return ChunkResult(task.chunk, text, figures)
+
+
+def _empty() -> np.ndarray:
+    return np.empty((0, len(ANALYSIS_COLUMNS)))
+
+
+def figures_of(index: int, cut, latency_ms, total_mj, edge_energy_mj, accuracy_loss_pct,
+               mi_loss_pct) -> np.ndarray:
+    cols = np.broadcast_arrays(float(index), *(np.asarray(c, dtype=float) for c in (
+        cut, latency_ms, total_mj, edge_energy_mj, accuracy_loss_pct, mi_loss_pct)))
+    return np.stack([c.ravel() for c in cols], axis=1)
+
+
+# ----------------------------------------------------------------------------- per configuration
+def scenario_rows(base: dict, index: int, assignments: Assignments,
+                  privacy: bool) -> tuple[str, np.ndarray]:
+    raw = apply(base, assignments)
+    # the sweep keeps only the results table; per-configuration plots and tables would cost more
+    raw = set_path(set_path(raw, "report.plots", False), "report.formats", [])
+    scenario = build_scenario(raw)
+    with tempfile.TemporaryDirectory(prefix="sim-sweep-") as tmp:
+        result = run_scenario(scenario, Path(tmp), privacy=privacy)
+    r = result.results
+    text = frame_rows(config_prefix(index, [v for _, v in assignments]), r)
+    return text, figures_of(index, r["cut"], r["latency_ms"], r["total_mj"],
+                            r["edge_compute_mj"] + r["noise_mj"] + r["comm_mj"],
+                            r["accuracy_loss_pct"], r["mi_loss_pct"])
+
+
+# ----------------------------------------------------------------------------- vectorized
+def stacked_link(links: list[Any]) -> Any:
+    """One link model whose numeric fields are (n, 1) columns, built without re-checking (each
+    row was checked when its own model was built)."""
+    rep = links[0]
+    stacked = object.__new__(type(rep))
+    numeric = numeric_fields(rep)
+    for f in dataclasses.fields(rep):
+        value = getattr(rep, f.name)
+        if f.name in numeric:
+            value = np.array([getattr(link, f.name) for link in links])[:, None]
+        object.__setattr__(stacked, f.name, value)
+    return stacked
+
+
+def group_link_costs(comp, links: list[Any]) -> dict[str, np.ndarray]:
+    shape = (len(links), len(comp.cut))
+    try:
+        lc = link_costs(comp.up_bytes[None, :], comp.down_bytes[None, :], stacked_link(links))
+    except (TypeError, ValueError):
+        # a link model whose methods do not broadcast: one call per configuration
+        per = [link_costs(comp.up_bytes, comp.down_bytes, link) for link in links]
+        lc = {k: np.stack([p[k] for p in per]) for k in per[0]}
+    return {k: np.broadcast_to(v, shape) for k, v in lc.items()}
+
+
+def group_columns(comp, lc: dict[str, np.ndarray]) -> dict[str, Any]:
+    """results_frame's arithmetic, in its order of operations, over (configs, cuts) arrays.
+
+    Per-cut columns come back as lists of strings; per-configuration ones as 2-D arrays."""
+    latency_s = comp.edge_s + comp.noise_s + lc["uplink_s"] + comp.cloud_s + lc["downlink_s"]
+    edge_mj, noise_mj = comp.edge_j * 1e3, comp.noise_j * 1e3
+    comm_mj, cloud_mj = lc["comm_j"] * 1e3, comp.cloud_j * 1e3
+    total_mj = edge_mj + noise_mj + comm_mj + cloud_mj
+    cloud_only = total_mj[:, np.flatnonzero(comp.cut == 0)[0]][:, None]
+    latency_ms = latency_s * 1e3
+    static = lambda a: [fmt_float(float(x)) for x in a]  # noqa: E731
+    return {
+        "cut": [str(int(k)) for k in comp.cut],
+        "after_layer": [csv_field(name) for name in comp.after_layer],
+        "sent_bytes": [str(int(b)) for b in comp.up_bytes.astype(np.int64)],
+        "edge_compute_ms": static(comp.edge_s * 1e3), "noise_ms": static(comp.noise_s * 1e3),
+        "uplink_ms": lc["uplink_s"] * 1e3, "cloud_compute_ms": static(comp.cloud_s * 1e3),
+        "downlink_ms": lc["downlink_s"] * 1e3, "latency_ms": latency_ms,
+        "latency_p99_ms": latency_ms, "edge_compute_mj": static(edge_mj),
+        "noise_mj": static(noise_mj), "comm_mj": comm_mj, "cloud_compute_mj": static(cloud_mj),
+        "total_mj": total_mj, "total_vs_cloud_only": total_mj / cloud_only,
+        # numbers for the analysis, not columns of their own
+        "_edge_mj": edge_mj, "_noise_mj": noise_mj,
+    }
+
+
+def format_group(prefixes: list[str], columns: dict[str, Any]) -> list[str]:
+    """Rows as one `%` format per row: a per-cut template with the per-cut text filled in and
+    FLOAT_FORMAT slots for the per-configuration numbers (the fast part of a 10^5-row sweep)."""
+    dynamic = [c for c in RESULT_COLUMNS if isinstance(columns.get(c), np.ndarray)]
+    n_cuts = len(columns["cut"])
+    templates = []
+    for j in range(n_cuts):
+        fields = []
+        for c in RESULT_COLUMNS:
+            v = columns.get(c)
+            if v is None:
+                fields.append("")                     # privacy columns: not evaluated
+            elif isinstance(v, np.ndarray):
+                fields.append(FLOAT_FORMAT)
+            else:
+                fields.append(v[j].replace("%", "%%"))
+        templates.append(",".join(fields) + "\n")
+    # (configs, cuts, columns) -> per row a tuple of floats
+    values = np.stack([columns[c] for c in dynamic], axis=-1).tolist()
+    out = []
+    for prefix, row_values in zip(prefixes, values):
+        out.append("".join(prefix + t % tuple(v) for t, v in zip(templates, row_values)))
+    return out
+
+
+def cost_rows(base: dict, configs: tuple[tuple[int, Assignments], ...],
+              link_keys: frozenset[str]) -> tuple[str, np.ndarray]:
+    groups: dict[str, list[tuple[int, Assignments]]] = {}
+    for index, assignments in configs:
+        groups.setdefault(group_key(assignments, link_keys), []).append((index, assignments))
+    texts: dict[int, str] = {}
+    figures: dict[int, np.ndarray] = {}
+    for members in groups.values():
+        scenario = build_scenario(apply(base, members[0][1]))
+        comp = cut_components(graph_for(scenario), scenario.edge, scenario.cloud,
+                              NoiseCostModel(scenario.noise.method),
+                              scenario.workload.batch_size)
+        links = [replaced_link(scenario.link, a, link_keys) for _, a in members]
+        columns = group_columns(comp, group_link_costs(comp, links))
+        prefixes = [config_prefix(i, [v for _, v in a]) for i, a in members]
+        edge_mj = columns["_edge_mj"] + columns["_noise_mj"] + columns["comm_mj"]
+        for m, ((index, _), text) in enumerate(zip(members, format_group(prefixes, columns))):
+            texts[index] = text
+            figures[index] = figures_of(index, comp.cut, columns["latency_ms"][m],
+                                        columns["total_mj"][m], edge_mj[m], np.nan, np.nan)
+    if not configs:
+        return "", _empty()
+    return ("".join(texts[i] for i, _ in configs),
+            np.concatenate([figures[i] for i, _ in configs]))
