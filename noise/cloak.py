@@ -73,7 +73,7 @@ def train_cloak(local: nn.Module, remote: nn.Module, data: Dataset, spec: CloakS
     a_held = activations(local, data.heldout.x)
     gen = torch.Generator().manual_seed(seed)
     noise = CloakNoise(tuple(a_train.shape[1:]), spec)
-    initial = float(noise.scale().mean())
+    initial = float(noise.scale().detach().mean())
     opt = torch.optim.Adam([noise.p, noise.m], lr=spec.lr)
     for epoch in range(spec.epochs):
         for idx in batches(len(a_train), spec.batch_size, gen):

@@ -38,3 +38,14 @@ def collection_bytes(elements: int, tuples: int, mode: str, bits: int = 8) -> in
     """Edge storage for the prepared collection (orders dominate; Laplace parameters are 32 B)."""
     per_tensor = 8 * elements if mode == "exact" else (1 if bits <= 8 else 2) * elements
     return tuples * (2 * per_tensor + 32)
+
+
+CLOAK_FLOPS_PER_ELEMENT = 24      # one inverse-CDF sample (~22 flops) and one FMA
+CLOAK_BYTES_PER_ELEMENT = 16      # read a, M, B (float32), write the noisy activation
+
+
+def cloak_work(elements: int) -> tuple[int, int]:
+    """(flops, bytes_moved) of Cloak's X = a + B * E + M (no re-ordering)."""
+    if elements < 0:
+        raise ValueError(f'"elements" must be >= 0, got {elements}')
+    return CLOAK_FLOPS_PER_ELEMENT * elements, CLOAK_BYTES_PER_ELEMENT * elements

@@ -21,12 +21,13 @@ class ShredderSpec:
     lambda_reg: float = 1e-3          # weight of the same/different-label distance term
     c_margin: float = 1.0             # c in sum over different-label pairs of (c - |a'_i - a'_j|^2)
     init_mu: float = 0.0              # additive tensor n2 starts as Laplace(init_mu, init_b)
-    init_b: float = 2.0
+    init_b: float = 0.5
     lr: float = 1e-2                  # Adam on the noise tensors only
     batch_size: int = 64
     iterations: int = 400             # most iterations per tuple
     min_iterations: int = 100         # the noise grows this long before the stop rule may fire
     eval_every: int = 25              # held-out accuracy check period (iterations)
+    stop_on: Literal["sampled", "learned"] = "sampled"   # noise the held-out check applies
     alpha: float = 0.01               # asplos: loss - alpha * sum|n| (paper's negative decay)
     alpha_decay: float = 0.1          # asplos: alpha *= alpha_decay every alpha_decay_every
     alpha_decay_every: int = 500

@@ -7,6 +7,7 @@ import signal
 import sys
 from typing import Callable
 
+from noise.collection import CollectionError
 from partitioner.registry import UnknownNameError
 from sim.errors import UserError
 
@@ -49,6 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("model", help="zoo model name")
     pr.add_argument("--input-shape", help="e.g. 3,224,224 (default: the model's own)")
     pr.add_argument("--activation-dtype", default="float32")
+    nz = sub.add_parser("noise", help="noise collections (Shredder)")
+    nz_sub = nz.add_subparsers(dest="noise_command", required=True, metavar="NOISE_COMMAND")
+    nt = nz_sub.add_parser("train", help="learn and save the noise collection(s) for the "
+                                          "configured cuts")
+    nt.add_argument("config")
+    nt.add_argument("--cut", type=int, action="append", default=None,
+                    help="cut to train at (repeatable; default: privacy.cuts when it lists cuts)")
+    nt.add_argument("--out", help="output folder (default results/<config name>/noise/)")
+    nt.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
     return p
 
 
@@ -58,9 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    name = args.command if args.command != "noise" else f"noise {args.noise_command}"
     try:
-        return COMMANDS[args.command](args)
-    except (UserError, UnknownNameError) as exc:
+        return COMMANDS[name](args)
+    except (UserError, UnknownNameError, CollectionError) as exc:
         problems = exc.problems if isinstance(exc, UserError) else [str(exc)]
         for line in problems:
             print(f"error: {line}", file=sys.stderr)

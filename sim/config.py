@@ -18,6 +18,7 @@ from hwmodels.cost import ComputeTarget, DeviceTarget
 from hwmodels.device import DeviceModel
 from hwmodels.link import LinkModel
 from hwmodels.presets import CATEGORIES, load_raw, preset_names, strip_sources
+from noise.spec import NoiseSpec
 from partitioner.registry import UnknownNameError
 from partitioner.schema import build
 from partitioner.types import DTYPE_BYTES
@@ -80,11 +81,6 @@ class CloudSpec:
 
 
 @dataclass(frozen=True)
-class NoiseSection:
-    method: Literal["shredder", "cloak", "none"] = "none"
-
-
-@dataclass(frozen=True)
 class PrivacySpec:
     enabled: bool = False
     data: str = "digits"
@@ -109,7 +105,7 @@ class LinkSpec:
 
 SECTIONS: dict[str, type] = {
     "workload": WorkloadSpec, "edge": EdgeSpec, "link": LinkSpec, "cloud": CloudSpec,
-    "noise": NoiseSection, "privacy": PrivacySpec, "sim": SimSettings, "report": ReportSpec,
+    "noise": NoiseSpec, "privacy": PrivacySpec, "sim": SimSettings, "report": ReportSpec,
 }
 REQUIRED_SECTIONS = ("workload", "edge", "link")
 
@@ -124,7 +120,7 @@ class Scenario:
     link: LinkModel
     cloud: ComputeTarget
     cloud_spec: CloudSpec
-    noise: NoiseSection
+    noise: NoiseSpec
     privacy: PrivacySpec
     sim: SimSettings
     report: ReportSpec
@@ -231,6 +227,8 @@ def build_scenario(raw: dict) -> Scenario:
     specs: dict[str, Any] = {}
     for key, cls in SECTIONS.items():
         section = raw.get(key)
+        if key == "noise" and section is None:
+            section = {"method": "none"}
         if key == "link" and isinstance(section, dict):
             section = {"preset": section.get("preset")}   # overrides are checked by LinkModel
         obj, sub = build(cls, section, key)

@@ -15,6 +15,8 @@ import pandas as pd
 from hwmodels.cost import ComputeTarget, layer_costs
 from hwmodels.link import LinkModel
 from partitioner.graph import ModelGraph
+from noise.cost import cloak_work, noise_work
+from noise.spec import NoiseSpec
 from partitioner.types import Cut, LayerProfile, dtype_bytes
 
 # Columns of results.csv in contract order (DESIGN.md section 3).
@@ -30,14 +32,15 @@ PRIVACY_COLUMNS = ["accuracy", "accuracy_loss_pct", "snr_db", "mi_bits", "mi_los
 
 @dataclass(frozen=True)
 class NoiseCostModel:
-    """Work of generating and applying noise to one activation element on the edge.
-
-    Shredder samples two Laplace values, places them by the saved order and applies
-    n1 * a + n2: reads the activation and the order index, writes the noisy activation.
-    """
+    """Work of generating and applying noise to the sent activation on the edge, priced as a
+    streaming pseudo-layer by whatever compute target the edge is (see `noise.cost`)."""
     method: str                          # shredder | cloak | none
-    ops_per_element: float = 24.0        # hash-based sampling, inverse CDF, one FMA
-    extra_bytes_per_element: float = 4.0  # the saved order (int32) read per element
+    order_mode: str = "exact"            # Shredder's re-ordering kernel: exact | quantized
+    quantized_bits: int = 8
+
+    @classmethod
+    def from_spec(cls, spec: NoiseSpec) -> "NoiseCostModel":
+        return cls(spec.method, spec.order_mode, spec.quantized_bits)
 
     def applies(self, cut: Cut, num_layers: int) -> bool:
         if self.method == "none" or cut.cut == num_layers:
@@ -45,15 +48,19 @@ class NoiseCostModel:
         # Shredder perturbs an intermediate activation; Cloak also works on the raw input.
         return cut.cut > 0 or self.method == "cloak"
 
+    def work(self, elements: int) -> tuple[int, int]:
+        if self.method == "cloak":
+            return cloak_work(elements)
+        return noise_work(elements, self.order_mode, self.quantized_bits)
+
     def layer(self, cut: Cut, activation_dtype: str) -> LayerProfile:
-        """Noise generation as a streaming pseudo-layer any compute target can price."""
         n = cut.sent_elements
-        act = dtype_bytes(activation_dtype)
+        flops, moved = self.work(n)
+        out_bytes = n * dtype_bytes(activation_dtype)
         return LayerProfile(
             index=0, name=f"noise@{cut.cut}", op_type="noise", input_shapes=(cut.sent_shape,),
-            output_shape=cut.sent_shape, macs=int(n * self.ops_per_element / 2), params=0,
-            param_bytes=0, input_bytes=int(n * (act + self.extra_bytes_per_element)),
-            output_bytes=n * act)
+            output_shape=cut.sent_shape, macs=flops // 2, params=0, param_bytes=0,
+            input_bytes=max(moved - out_bytes, 0), output_bytes=out_bytes)
 
 
 def sent_bytes(cut: Cut, noise: NoiseCostModel, num_layers: int, activation_dtype: str) -> int:

@@ -84,7 +84,7 @@ def run_scenario(scenario: Scenario, out_dir: Path, privacy: bool = True,
     t = time.perf_counter()
     batch = scenario.workload.batch_size
     comp = cut_components(graph, scenario.edge, scenario.cloud,
-                          NoiseCostModel(scenario.noise.method), batch)
+                          NoiseCostModel.from_spec(scenario.noise), batch)
     results = results_frame(comp, link_costs(comp.up_bytes, comp.down_bytes, scenario.link))
     wall["cost_s"] = time.perf_counter() - t
 

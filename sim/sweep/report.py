@@ -90,6 +90,8 @@ def write_tables(out_dir: Path, plan: SweepPlan, fig: np.ndarray, best: BestCuts
     files = []
     for name, (df, cap) in tables.items():
         headers = {c: c for c in df.columns}
+        # iterrows would turn integers into floats ("12.000") in rows that also hold floats
+        df = df.astype({c: object for c in df.columns if pd.api.types.is_integer_dtype(df[c])})
         paths = [out_dir / f"{name}.md", out_dir / f"{name}.tex"]
         write_text_atomic(paths[0], f"{cap}\n\n{markdown_table(df, headers)}\n")
         write_text_atomic(paths[1], latex_table(df, headers, cap))

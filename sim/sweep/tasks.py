@@ -9,6 +9,7 @@ Other chunks run each configuration through `run_scenario` (simulation and priva
 from __future__ import annotations
 
 import dataclasses
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,22 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from partitioner.graph import ModelGraph
-from sim.config import Scenario, WorkloadSpec, build_scenario
+from sim.config import build_scenario
 from sim.costs import RESULT_COLUMNS, NoiseCostModel, cut_components, link_costs
 from sim.overrides import set_path
-from sim.run import run_scenario, scenario_graph
+from sim.run import run_scenario
 from sim.sweep.rows import FLOAT_FORMAT, config_prefix, csv_field, fmt_float, frame_rows
-from sim.sweep.validate import Assignments, apply, group_key, numeric_fields, replaced_link
+from sim.sweep.validate import (Assignments, apply, graph_for, group_key, numeric_fields,
+                                replaced_link)
 
-_GRAPHS: dict[WorkloadSpec, ModelGraph] = {}
-
-
-def graph_for(scenario: Scenario) -> ModelGraph:
-    """Profiled once per workload and process (profiling is the costly step of a group)."""
-    if scenario.workload not in _GRAPHS:
-        _GRAPHS[scenario.workload] = scenario_graph(scenario)
-    return _GRAPHS[scenario.workload]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -95,29 +89,50 @@ def scenario_rows(base: dict, index: int, assignments: Assignments,
 
 
 # ----------------------------------------------------------------------------- vectorized
+def noise_model(scenario) -> NoiseCostModel:
+    """The noise cost model `sim run` prices (from the full noise spec where it has one)."""
+    from_spec = getattr(NoiseCostModel, "from_spec", None)
+    if from_spec is not None and hasattr(scenario.noise, "order_mode"):
+        return from_spec(scenario.noise)
+    return NoiseCostModel(scenario.noise.method)
+
+
 def stacked_link(links: list[Any]) -> Any:
-    """One link model whose numeric fields are (n, 1) columns, built without re-checking (each
-    row was checked when its own model was built)."""
+    """One link model whose fields that differ between `links` are (n, 1) columns, built
+    without re-checking (each row was checked when its own model was built)."""
     rep = links[0]
     stacked = object.__new__(type(rep))
     numeric = numeric_fields(rep)
     for f in dataclasses.fields(rep):
         value = getattr(rep, f.name)
-        if f.name in numeric:
+        if f.name in numeric and any(getattr(link, f.name) != value for link in links):
             value = np.array([getattr(link, f.name) for link in links])[:, None]
         object.__setattr__(stacked, f.name, value)
     return stacked
 
 
 def group_link_costs(comp, links: list[Any]) -> dict[str, np.ndarray]:
+    """link_costs over (configurations, cuts): all at once where the link model's methods
+    broadcast over byte arrays, else one cut at a time (scalar bytes, columns of link fields),
+    else one call per configuration and cut."""
     shape = (len(links), len(comp.cut))
+    stacked = stacked_link(links)
     try:
-        lc = link_costs(comp.up_bytes[None, :], comp.down_bytes[None, :], stacked_link(links))
+        lc = link_costs(comp.up_bytes[None, :], comp.down_bytes[None, :], stacked)
+        return {k: np.broadcast_to(v, shape) for k, v in lc.items()}
     except (TypeError, ValueError):
-        # a link model whose methods do not broadcast: one call per configuration
-        per = [link_costs(comp.up_bytes, comp.down_bytes, link) for link in links]
-        lc = {k: np.stack([p[k] for p in per]) for k in per[0]}
-    return {k: np.broadcast_to(v, shape) for k, v in lc.items()}
+        pass
+    try:
+        per_cut = [link_costs(up, down, stacked)
+                   for up, down in zip(comp.up_bytes.tolist(), comp.down_bytes.tolist())]
+        return {k: np.stack([np.broadcast_to(p[k], (len(links), 1))[:, 0] for p in per_cut],
+                            axis=1) for k in per_cut[0]}
+    except (TypeError, ValueError):
+        log.warning("link model %s does not broadcast; one call per configuration and cut",
+                    type(links[0]).__name__)
+    per = [[link_costs(up, down, link) for up, down in
+            zip(comp.up_bytes.tolist(), comp.down_bytes.tolist())] for link in links]
+    return {k: np.array([[float(p[k]) for p in row] for row in per]) for k in per[0][0]}
 
 
 def group_columns(comp, lc: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -181,8 +196,7 @@ def cost_rows(base: dict, configs: tuple[tuple[int, Assignments], ...],
     for members in groups.values():
         scenario = build_scenario(apply(base, members[0][1]))
         comp = cut_components(graph_for(scenario), scenario.edge, scenario.cloud,
-                              NoiseCostModel(scenario.noise.method),
-                              scenario.workload.batch_size)
+                              noise_model(scenario), scenario.workload.batch_size)
         links = [replaced_link(scenario.link, a, link_keys) for _, a in members]
         columns = group_columns(comp, group_link_costs(comp, links))
         prefixes = [config_prefix(i, [v for _, v in a]) for i, a in members]

@@ -22,13 +22,22 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-from sim.config import Scenario, build_scenario
+from partitioner.graph import ModelGraph
+from sim.config import Scenario, WorkloadSpec, build_scenario
 from sim.errors import UserError
 from sim.overrides import set_path
 from sim.run import check_cuts, scenario_graph
 from sim.sweep.spec import GridAxis, RangeAxis, SweepSpec
 
 Assignments = tuple[tuple[str, Any], ...]
+_GRAPHS: dict[WorkloadSpec, ModelGraph] = {}
+
+
+def graph_for(scenario: Scenario) -> ModelGraph:
+    """Profiled once per workload and process (profiling is the costly step of a group)."""
+    if scenario.workload not in _GRAPHS:
+        _GRAPHS[scenario.workload] = scenario_graph(scenario)
+    return _GRAPHS[scenario.workload]
 
 
 @dataclass(frozen=True)
@@ -137,7 +146,7 @@ def validate_plan(base: dict, spec: SweepSpec, expand, cost_only: bool) -> Sweep
         if key not in reps:
             try:
                 scenario = build_scenario(apply(base, assignments))
-                check_cuts(scenario, scenario_graph(scenario))
+                check_cuts(scenario, graph_for(scenario))
                 reps[key] = scenario
             except UserError as exc:
                 reps[key] = None

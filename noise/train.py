@@ -1,0 +1,163 @@
+"""`sim noise train`: train the network on the bundled data, learn a Shredder collection at a cut,
+save it, and summarise accuracy and 1/SNR against the untrained baselines."""
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from noise.baselines import baseline_at_accuracy, evaluate_baseline
+from noise.collection import NoiseCollection, save_collection
+from noise.data import Dataset, load_digits_dataset
+from noise.fit import element_order, fit_laplace
+from noise.metrics import inv_snr
+from noise.models import accuracy, freeze, train_classifier
+from noise.sampler import NoiseSampler
+from noise.shredder import activations, train_shredder
+from noise.spec import NoiseSpec
+
+log = logging.getLogger(__name__)
+
+CLASSIFIER_EPOCHS = 10
+
+
+class NoiseTrainingError(RuntimeError):
+    """Training could not produce what was asked (e.g. no tuple reached the accuracy target)."""
+
+
+@functools.lru_cache(maxsize=4)
+def trained_model(model_name: str, input_shape: tuple[int, ...], seed: int,
+                  epochs: int = CLASSIFIER_EPOCHS) -> nn.Module:
+    """A zoo model trained on the digits' public task (cached per process; frozen)."""
+    from partitioner.zoo import build_model
+
+    data = load_digits_dataset(input_shape, seed)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = build_model(model_name, input_shape=input_shape, num_classes=data.num_classes)
+    train_classifier(model, data.train.x, data.train.y, epochs=epochs, seed=seed,
+                     lr=3e-3, batch_size=32)
+    return freeze(model)
+
+
+def build_collection(local: nn.Module, remote: nn.Module, data: Dataset, spec: NoiseSpec,
+                     model_name: str, cut: int, progress: bool = False) -> NoiseCollection:
+    """Train up to K * max_attempts_factor tuples; keep the first K that meet the accuracy."""
+    freeze(local), freeze(remote)
+    acts = activations(local, data.train.x), activations(local, data.heldout.x)
+    clean = accuracy(remote, acts[1], data.heldout.y)
+    k_want = spec.collection_size
+    kept: list[tuple[Any, ...]] = []
+    attempts = k_want * spec.max_attempts_factor
+    bar = tqdm(total=k_want, desc=f"noise tuples (cut {cut})", disable=not progress, leave=False)
+    for attempt in range(attempts):
+        r = train_shredder(local, remote, data, spec, seed=spec.seed * 100_003 + attempt,
+                           clean_heldout_acc=clean, acts=acts)
+        if not r.accepted:
+            log.info("tuple attempt %d rejected: held-out accuracy %.4f", attempt,
+                     r.heldout_accuracy)
+            continue
+        fits = fit_laplace(r.n1), fit_laplace(r.n2)
+        kept.append((fits, element_order(r.n1), element_order(r.n2), r))
+        bar.update(1)
+        bar.set_postfix(acc=f"{r.heldout_accuracy:.3f}", inv_snr=f"{r.inv_snr:.3g}")
+        if len(kept) == k_want:
+            break
+    bar.close()
+    if not kept:
+        raise NoiseTrainingError(
+            f"no noise tuple reached held-out accuracy {clean:.4f} - "
+            f"{spec.allowed_loss_pct}% in {attempts} attempts; raise allowed_loss_pct or "
+            f"iterations, or lower init_b")
+    if len(kept) < k_want:
+        log.warning("only %d of %d tuples met the accuracy target", len(kept), k_want)
+    return _assemble(kept, spec, model_name, cut, clean, tuple(acts[0].shape[1:]))
+
+
+def _assemble(kept, spec: NoiseSpec | None, model_name: str, cut: int, clean: float,
+              shape: tuple[int, ...]) -> NoiseCollection:
+    loc = np.array([[f.loc for f in fits] for fits, *_ in kept])
+    scale = np.array([[f.scale for f in fits] for fits, *_ in kept])
+    coll = NoiseCollection(
+        model=model_name, cut=cut, shape=shape, loc=loc, scale=scale,
+        order=np.stack([np.stack([o1, o2]) for _, o1, o2, _ in kept]).astype(np.int32),
+        ks_stat=np.array([[f.ks_stat for f in fits] for fits, *_ in kept]),
+        hist_sse=np.array([[f.hist_sse for f in fits] for fits, *_ in kept]),
+        heldout_accuracy=np.array([r.heldout_accuracy for *_, r in kept]),
+        inv_snr=np.array([r.inv_snr for *_, r in kept]),
+        meta={})
+    if spec is None:
+        return coll
+    mean_acc, margin = coll.accuracy_summary()
+    meta = {"method": "shredder", "seed": spec.seed, "clean_heldout_accuracy": clean,
+            "mean_heldout_accuracy": mean_acc, "heldout_accuracy_margin": margin,
+            "spec": _spec_dict(spec), "data": "digits"}
+    return NoiseCollection(**{**coll.__dict__, "meta": meta})
+
+
+def single_tuple_collection(n1: np.ndarray, n2: np.ndarray, model: str = "",
+                            cut: int = -1) -> NoiseCollection:
+    """A one-tuple collection from learned tensors (for sampled held-out checks)."""
+    fits = fit_laplace(n1), fit_laplace(n2)
+    return _assemble([(fits, element_order(n1), element_order(n2),
+                       _Stub(0.0, 0.0))], None, model, cut, 0.0, tuple(n1.shape))
+
+
+class _Stub:
+    def __init__(self, heldout_accuracy: float, inv_snr: float) -> None:
+        self.heldout_accuracy, self.inv_snr = heldout_accuracy, inv_snr
+
+
+def _spec_dict(spec: NoiseSpec) -> dict[str, Any]:
+    import dataclasses
+    return dataclasses.asdict(spec)
+
+
+def evaluate_collection(remote: nn.Module, coll: NoiseCollection, acts: torch.Tensor,
+                        y: torch.Tensor, mode: str, bits: int, seed: int) -> tuple[float, float]:
+    """(accuracy, 1/SNR) of the remote part on activations noised by sampled tuples."""
+    noisy = torch.from_numpy(NoiseSampler(coll, mode, bits).apply(acts.numpy(), seed))
+    return accuracy(remote, noisy, y), inv_snr(acts, noisy)
+
+
+def run_noise_training(model_name: str, input_shape: tuple[int, ...], cut: int, spec: NoiseSpec,
+                       out_path: str | None, data: Dataset | None = None,
+                       model: nn.Module | None = None, progress: bool = True) -> dict[str, Any]:
+    """Train, build the collection (progress bar), save it, and return a summary dict."""
+    from partitioner.split import split
+
+    if spec.method != "shredder":
+        raise NoiseTrainingError(f"noise.method {spec.method!r}: only shredder builds a "
+                                 f"collection (cloak trains with noise.cloak.train_cloak)")
+    input_shape = tuple(input_shape)
+    data = data or load_digits_dataset(input_shape, spec.seed)
+    model = model or trained_model(model_name, input_shape, spec.seed)
+    local, remote = split(model, cut)
+    coll = build_collection(local, remote, data, spec, model_name, cut, progress=progress)
+    path = out_path or spec.collection_path
+    if path:
+        save_collection(path, coll)
+    test_acts = activations(local, data.test.x)
+    clean_acc = accuracy(remote, test_acts, data.test.y)
+    acc, r = evaluate_collection(remote, coll, test_acts, data.test.y, spec.order_mode,
+                                 spec.quantized_bits, spec.seed)
+    lap = baseline_at_accuracy(remote, test_acts, data.test.y, acc, "laplace", spec.seed)
+    gau = baseline_at_accuracy(remote, test_acts, data.test.y, acc, "gaussian", spec.seed)
+    at_snr = evaluate_baseline(remote, test_acts, data.test.y, r, "laplace", spec.seed)
+    mean_acc, margin = coll.accuracy_summary()
+    return {
+        "model": model_name, "cut": cut, "path": path, "tuples": coll.size,
+        "order_mode": spec.order_mode, "clean_test_accuracy": clean_acc,
+        "test_accuracy": acc, "accuracy_loss_pct": 100.0 * (clean_acc - acc),
+        "inv_snr": r, "snr_db": -10 * math.log10(r) if r > 0 else math.inf,
+        "mean_heldout_accuracy": mean_acc, "heldout_accuracy_margin": margin,
+        "baseline_laplace_inv_snr_at_accuracy": lap.inv_snr,
+        "baseline_gaussian_inv_snr_at_accuracy": gau.inv_snr,
+        "baseline_laplace_accuracy_at_inv_snr": at_snr.accuracy,
+    }
