@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
-from hwmodels.device import DeviceModel, layer_latency_s
+from hwmodels.device import DeviceModel, layer_latency_s, layer_ops
 from partitioner.types import LayerProfile
 
 
@@ -28,7 +28,8 @@ class ComputeTarget(Protocol):
 
 @dataclass(frozen=True)
 class DeviceTarget:
-    """A roofline device as a compute target: energy = active power x latency."""
+    """A roofline device as a compute target: energy = power x latency, the power being the
+    active power or, once calibrated, the op type's fitted power at the layer's size."""
     device: DeviceModel
 
     @property
@@ -45,9 +46,14 @@ class DeviceTarget:
 
     def layer_cost(self, layer: LayerProfile, batch_size: int, dtype: str) -> LayerCost:
         latency_s = layer_latency_s(self.device, layer, batch_size, dtype)
-        return LayerCost(latency_s, latency_s * self.device.active_power_w)
+        power_w = self.device.op_power_w(layer.op_type, batch_size * layer_ops(layer))
+        return LayerCost(latency_s, latency_s * power_w)
 
 
 def layer_costs(target: ComputeTarget, layers: Sequence[LayerProfile], batch_size: int,
                 dtype: str) -> list[LayerCost]:
+    # Accelerator models evaluate a whole network in one vectorized call.
+    batched = getattr(target, "layer_costs", None)
+    if batched is not None:
+        return batched(layers, batch_size, dtype)
     return [target.layer_cost(layer, batch_size, dtype) for layer in layers]

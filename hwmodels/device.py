@@ -1,36 +1,69 @@
 """Roofline model of a compute device (edge GPU/CPU or cloud server).
 
 A layer takes max(compute time, memory time) plus a kernel-launch overhead:
-compute time = FLOPs / (peak FLOP/s at the layer's precision x the op type's efficiency),
+compute time = ops / (peak FLOP/s at the layer's precision x the op type's efficiency),
 memory time = bytes moved (inputs, output, weights) / memory bandwidth.
-Energy is active power times that latency. Power modes scale peak throughput with the clock.
+
+The efficiency of an op type is either a constant (`efficiency`) or, once calibrated, a
+Neurosurgeon-style regression in the layer's size (`efficiency_fit`: logarithmic or linear in
+the layer's ops, clipped so it saturates). Energy is power x latency; power is the constant
+active power or a per-op-type power regression (`power_fit`).
+
+Power modes (nvpmodel) scale peak throughput with clock x online cores; a mode without its own
+measured power derives it from CMOS scaling: static power ~ V x online cores, dynamic power
+~ f x V^2 x online cores (both relative to the nominal mode).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from partitioner.types import LayerProfile
 
-# Op types whose work is counted in MACs; the rest are elementwise (one op per output element).
 PRECISION_OF_DTYPE = {"float32": "fp32", "float64": "fp32", "float16": "fp16",
                       "bfloat16": "fp16", "int8": "int8", "uint8": "int8"}
 
 
 @dataclass(frozen=True)
+class Regression:
+    """y = intercept + slope * g(x), g = log10 (form "log") or identity in giga-units ("linear"),
+    clipped to [lower, upper] (the clip is what makes efficiency saturate with layer size)."""
+    form: Literal["log", "linear"]
+    intercept: float
+    slope: float
+    lower: float
+    upper: float
+
+    def __post_init__(self) -> None:
+        if self.form not in ("log", "linear"):
+            raise ValueError(f'"form" must be log or linear, got {self.form!r}')
+        if not self.lower <= self.upper:
+            raise ValueError(f'"lower" must be <= upper, got {self.lower} > {self.upper}')
+
+    def __call__(self, x: float) -> float:
+        g = math.log10(max(x, 1.0)) if self.form == "log" else x / 1e9
+        return min(self.upper, max(self.lower, self.intercept + self.slope * g))
+
+
+@dataclass(frozen=True)
 class PowerMode:
     clock_mhz: float
-    active_power_w: float
-    idle_power_w: float
+    active_power_w: float | None = None      # measured/vendor; None: derived from V and f
+    idle_power_w: float | None = None        # None: nominal idle x voltage ratio x cores
     cores_fraction: float = 1.0              # share of the cores online in this mode
+    voltage_ratio: float = 1.0               # supply voltage relative to the nominal mode
 
     def __post_init__(self) -> None:
         if not 0 < self.cores_fraction <= 1:
             raise ValueError(f'"cores_fraction" must be in (0, 1], got {self.cores_fraction}')
-        for name in ("clock_mhz", "active_power_w"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f'"{name}" must be > 0, got {getattr(self, name)}')
-        if self.idle_power_w < 0:
+        if not 0 < self.voltage_ratio <= 1.5:
+            raise ValueError(f'"voltage_ratio" must be in (0, 1.5], got {self.voltage_ratio}')
+        if not self.clock_mhz > 0:
+            raise ValueError(f'"clock_mhz" must be > 0, got {self.clock_mhz}')
+        if self.active_power_w is not None and not self.active_power_w > 0:
+            raise ValueError(f'"active_power_w" must be > 0, got {self.active_power_w}')
+        if self.idle_power_w is not None and self.idle_power_w < 0:
             raise ValueError(f'"idle_power_w" must be >= 0, got {self.idle_power_w}')
 
 
@@ -43,10 +76,14 @@ class DeviceModel:
     memory_bandwidth_gbps: float             # GB/s
     efficiency: dict[str, float]             # fraction of peak per op type; "default" required
     launch_overhead_us: float
-    active_power_w: float
-    idle_power_w: float
+    active_power_w: float                    # static + dynamic while computing
+    idle_power_w: float                      # while waiting (e.g. for the network)
+    static_power_w: float = 0.0              # share of active power that does not scale with f
     power_modes: dict[str, PowerMode] = field(default_factory=dict)
     power_mode: str | None = None            # the mode applied, None for the nominal figures
+    efficiency_fit: dict[str, Regression] = field(default_factory=dict)   # op type -> eff(ops)
+    power_fit: dict[str, Regression] = field(default_factory=dict)        # op type -> W(ops)
+    calibration: dict[str, Any] | None = None    # residuals of a `sim calibrate` fit (record)
 
     def __post_init__(self) -> None:
         where = f'(device "{self.name}")'
@@ -60,15 +97,33 @@ class DeviceModel:
         for op, v in self.efficiency.items():
             if not 0 < v <= 1:
                 raise ValueError(f'"efficiency" {op} must be in (0, 1], got {v} {where}')
+        for op, reg in self.efficiency_fit.items():
+            if not 0 < reg.lower <= reg.upper <= 1:
+                raise ValueError(f'"efficiency_fit" {op} must clip within (0, 1], got '
+                                 f"[{reg.lower}, {reg.upper}] {where}")
         for name in ("clock_mhz", "memory_bandwidth_gbps", "active_power_w"):
             if not getattr(self, name) > 0:
                 raise ValueError(f'"{name}" must be > 0, got {getattr(self, name)} {where}')
-        for name in ("launch_overhead_us", "idle_power_w"):
+        for name in ("launch_overhead_us", "idle_power_w", "static_power_w"):
             if getattr(self, name) < 0:
                 raise ValueError(f'"{name}" must be >= 0, got {getattr(self, name)} {where}')
+        if self.static_power_w > self.active_power_w:
+            raise ValueError(f'"static_power_w" must be <= active_power_w {where}')
+
+    def mode_power_w(self, mode: str) -> tuple[float, float]:
+        """(active, idle) power of a mode: its own figures, else CMOS V/f scaling."""
+        pm = self.power_modes[mode]
+        v, cores = pm.voltage_ratio, pm.cores_fraction
+        f = pm.clock_mhz / self.clock_mhz
+        dynamic_w = self.active_power_w - self.static_power_w
+        active = pm.active_power_w
+        if active is None:
+            active = self.static_power_w * v * cores + dynamic_w * f * v * v * cores
+        idle = pm.idle_power_w if pm.idle_power_w is not None else self.idle_power_w * v * cores
+        return active, idle
 
     def with_power_mode(self, mode: str | None) -> "DeviceModel":
-        """The device at an nvpmodel-style power mode: peak scales with the clock ratio."""
+        """The device at an nvpmodel-style power mode: peak scales with clock x online cores."""
         if mode is None:
             return self
         if mode not in self.power_modes:
@@ -77,10 +132,17 @@ class DeviceModel:
                              f"known: {known}")
         pm = self.power_modes[mode]
         scale = pm.clock_mhz / self.clock_mhz * pm.cores_fraction
+        active, idle = self.mode_power_w(mode)
+        static = min(self.static_power_w * pm.voltage_ratio * pm.cores_fraction, active)
+        # Fitted power regressions were measured at the nominal mode: scale them alike.
+        p_scale = active / self.active_power_w
+        power_fit = {op: replace(r, intercept=r.intercept * p_scale, slope=r.slope * p_scale,
+                                 lower=r.lower * p_scale, upper=r.upper * p_scale)
+                     for op, r in self.power_fit.items()}
         return replace(self, clock_mhz=pm.clock_mhz,
                        peak_gflops={k: v * scale for k, v in self.peak_gflops.items()},
-                       active_power_w=pm.active_power_w, idle_power_w=pm.idle_power_w,
-                       power_mode=mode)
+                       active_power_w=active, idle_power_w=idle, static_power_w=static,
+                       power_fit=power_fit, power_mode=mode)
 
     def peak_flops(self, dtype: str) -> float:
         prec = PRECISION_OF_DTYPE.get(dtype, "fp32")
@@ -89,6 +151,17 @@ class DeviceModel:
             if p in self.peak_gflops:
                 return self.peak_gflops[p] * 1e9
         return self.peak_gflops["fp32"] * 1e9
+
+    def op_efficiency(self, op_type: str, ops: float) -> float:
+        """Fraction of peak an op type reaches on a layer of `ops` operations."""
+        fit = self.efficiency_fit.get(op_type)
+        if fit is not None:
+            return fit(ops)
+        return self.efficiency.get(op_type, self.efficiency["default"])
+
+    def op_power_w(self, op_type: str, ops: float) -> float:
+        fit = self.power_fit.get(op_type, self.power_fit.get("default"))
+        return fit(ops) if fit is not None else self.active_power_w
 
 
 def layer_ops(layer: LayerProfile) -> float:
@@ -100,14 +173,26 @@ def layer_bytes(layer: LayerProfile) -> float:
     return float(layer.input_bytes + layer.output_bytes + layer.param_bytes)
 
 
+def roofline_latency_s(device: DeviceModel, op_type: str, ops: float, moved_bytes: float,
+                       dtype: str) -> float:
+    """Latency of `ops` operations moving `moved_bytes` (the whole batch), launch included."""
+    eff = device.op_efficiency(op_type, ops)
+    compute_s = ops / (device.peak_flops(dtype) * eff)
+    memory_s = moved_bytes / (device.memory_bandwidth_gbps * 1e9)
+    return max(compute_s, memory_s) + device.launch_overhead_us * 1e-6
+
+
 def layer_latency_s(device: DeviceModel, layer: LayerProfile, batch_size: int,
                     dtype: str) -> float:
     """Roofline latency of one layer for a batch (weights are read once per batch)."""
-    eff = device.efficiency.get(layer.op_type, device.efficiency["default"])
-    compute_s = batch_size * layer_ops(layer) / (device.peak_flops(dtype) * eff)
     moved = batch_size * (layer.input_bytes + layer.output_bytes) + layer.param_bytes
-    memory_s = moved / (device.memory_bandwidth_gbps * 1e9)
-    return max(compute_s, memory_s) + device.launch_overhead_us * 1e-6
+    return roofline_latency_s(device, layer.op_type, batch_size * layer_ops(layer), moved, dtype)
+
+
+def layer_energy_j(device: DeviceModel, layer: LayerProfile, batch_size: int,
+                   dtype: str) -> float:
+    latency_s = layer_latency_s(device, layer, batch_size, dtype)
+    return latency_s * device.op_power_w(layer.op_type, batch_size * layer_ops(layer))
 
 
 def elementwise_latency_s(device: DeviceModel, ops: float, bytes_moved: float) -> float:

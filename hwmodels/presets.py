@@ -22,12 +22,13 @@ PRESET_DIR = Path(__file__).parent / "presets"
 @dataclass(frozen=True)
 class Category:
     directory: str
-    model: type
+    model: type | None                # None: the values' `kind` picks the class
     what: str                         # "device", "link", ...
 
 CATEGORIES: dict[str, Category] = {
     "devices": Category("devices", DeviceModel, "device"),
     "links": Category("links", LinkModel, "link preset"),
+    "accelerators": Category("accelerators", None, "accelerator"),
 }
 
 def _is_sourced(node: Any) -> bool:
@@ -71,13 +72,24 @@ def load_raw(category: str, name: str) -> tuple[dict, dict[str, str]]:
     return values, sources
 
 def build_model(category: str, values: dict, path: str) -> tuple[Any, list[str]]:
-    return build(CATEGORIES[category].model, values, path)
+    cls = CATEGORIES[category].model
+    if cls is None:
+        from hwmodels.accel import model_class   # late: accel imports this module
+        try:
+            cls = model_class(values)
+        except ValueError as exc:
+            return None, [f"{path}: {exc}"]
+    return build(cls, values, path)
 
 def device_preset(name: str) -> DeviceModel:
     return _build_or_raise("devices", name)
 
 def link_preset(name: str) -> LinkModel:
     return _build_or_raise("links", name)
+
+def accelerator_preset(name: str) -> Any:
+    """The accelerator model of a preset (wrap it with hwmodels.accel.accelerator_target)."""
+    return _build_or_raise("accelerators", name)
 
 def _build_or_raise(category: str, name: str) -> Any:
     values, _ = load_raw(category, name)

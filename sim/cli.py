@@ -50,6 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("model", help="zoo model name")
     pr.add_argument("--input-shape", help="e.g. 3,224,224 (default: the model's own)")
     pr.add_argument("--activation-dtype", default="float32")
+    c = sub.add_parser("calibrate", help="fit a device's per-op-type latency (and power) "
+                                         "regressions to measured per-layer data")
+    c.add_argument("measured", metavar="MEASURED.csv",
+                   help="columns op_type, flops (or macs), latency_ms; optional moved_bytes, "
+                        "power_w")
+    c.add_argument("--device", required=True, help="preset to start from, e.g. jetson-tx2-gpu")
+    c.add_argument("--out", help="preset YAML to write (default <device>-calibrated.yaml)")
+
+    ac = sub.add_parser("accel-compare", help="per-layer Bit Fusion-like vs Eyeriss-like table "
+                                              "(speedup, energy reduction)")
+    ac.add_argument("config")
+    ac.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")
+    ac.add_argument("--format", choices=["md", "csv", "latex"], default="md")
+
     nz = sub.add_parser("noise", help="noise collections (Shredder)")
     nz_sub = nz.add_subparsers(dest="noise_command", required=True, metavar="NOISE_COMMAND")
     nt = nz_sub.add_parser("train", help="learn and save the noise collection(s) for the "

@@ -5,7 +5,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from hwmodels.presets import CATEGORIES, all_presets, load_raw
 from partitioner.graph import profile_model
 from sim.cli import command
 from sim.config import load_scenario
@@ -57,23 +56,70 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 @command("devices")
 def cmd_devices(args: argparse.Namespace) -> int:
-    for category, names in all_presets().items():
-        print(f"## {category}")
-        for name in names:
-            _, sources = load_raw(category, name)
-            values, _ = load_raw(category, name)
-            print(f"- {name}")
-            for key, source in sources.items():
-                value = _lookup(values, key)
-                print(f"    {key} = {value}    [{source}]")
+    from hwmodels.catalog import devices_table
+
+    category = None
+    for row in devices_table():
+        if row.category != category:
+            category = row.category
+            print(f"\n## {category}")
+        figures = ", ".join(f"{k}={v}" for k, v in row.figures.items())
+        modes = f"; power modes: {', '.join(row.power_modes)}" if row.power_modes else ""
+        print(f"- {row.name} ({row.kind}): {figures}{modes}")
+        for key, source in row.sources.items():
+            print(f"    {key}: {source}")
     return 0
 
 
-def _lookup(values: dict, dotted: str):
-    node = values
-    for part in dotted.split("."):
-        node = node[part]
-    return node
+@command("calibrate")
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from hwmodels.calibrate import calibrate_csv, write_preset_yaml
+
+    if not Path(args.measured).is_file():
+        raise UserError(f"measurements file {args.measured!r} not found")
+    try:
+        preset, report = calibrate_csv(args.measured, args.device)
+    except ValueError as exc:
+        raise UserError(f"{args.measured}: {exc}") from None
+    out = write_preset_yaml(preset, args.out or f"{args.device}-calibrated.yaml")
+    print(f"fitted {report['rows']} layers of {args.device}; launch overhead "
+          f"{report['launch_overhead_us']:.2f} us")
+    for op, fit in report["latency"].items():
+        print(f"  {op}: efficiency = {fit['intercept']:.4g} + {fit['slope']:.4g} ln(FLOPs), "
+              f"n={fit['n']}, rms log residual {fit['rms_log_residual']:.4f}")
+    for op, fit in report.get("power", {}).items():
+        print(f"  {op} power: {fit['intercept']:.4g} + {fit['slope']:.4g} ln(FLOPs) W, "
+              f"rms {fit['rms_w']:.4f} W")
+    print(f"wrote {out}")
+    return 0
+
+
+@command("accel-compare")
+def cmd_accel_compare(args: argparse.Namespace) -> int:
+    from hwmodels.accel.compare import compare_table
+    from sim.report import latex_table
+    from sim.run import scenario_graph
+
+    scenario = load_scenario(args.config, args.set)
+    graph = scenario_graph(scenario)
+    accel = scenario.edge_spec.accelerator
+    kind = getattr(getattr(scenario.edge, "model", None), "kind", None)
+    # The config's own Bit Fusion edge (with its bit widths) if it has one, else the preset.
+    bitfusion = accel if kind == "bitfusion" else "bitfusion"
+    try:
+        df = compare_table(graph.layers, scenario.workload.batch_size, bitfusion=bitfusion)
+    except ValueError as exc:
+        raise UserError(f"edge.accelerator: {exc}") from None
+    caption = (f"Bit Fusion-like vs Eyeriss-like per layer: {graph.model_name} "
+               f"{list(graph.input_shape)}, batch {scenario.workload.batch_size}")
+    if args.format == "csv":
+        print(df.to_csv(index=False, float_format="%.6g"), end="")
+    elif args.format == "latex":
+        print(latex_table(df, {c: c for c in df.columns}, caption), end="")
+    else:
+        print(caption + "\n")
+        print(markdown_table(df))
+    return 0
 
 
 @command("profile")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any, Literal
 
 import yaml
 
+from hwmodels.accel import accelerator_target
 from hwmodels.cost import ComputeTarget, DeviceTarget
 from hwmodels.device import DeviceModel
 from hwmodels.link import LinkModel
@@ -211,6 +213,32 @@ def _device_target(ref, power_mode, path, problems, sources) -> ComputeTarget | 
         return None
 
 
+def _accelerator_target(ref: str | dict, problems: list[str],
+                        sources: dict[str, str]) -> ComputeTarget | None:
+    """An accelerator preset name, or a mapping with `preset` and field overrides."""
+    if isinstance(ref, dict):
+        overrides = dict(ref)
+        name = overrides.pop("preset", None)
+        spec: str | dict = name if name is not None else overrides
+        overrides = overrides if name is not None else {}
+    else:
+        spec, overrides = ref, {}
+    try:
+        target = accelerator_target(spec, overrides or None)
+    except (ValueError, UnknownNameError) as exc:
+        # The preset builder names its file; the user wants the config key path.
+        message = re.sub(r"^accelerators/[\w.-]+\.yaml\.", "edge.accelerator.", str(exc))
+        problems.append(message if message.startswith("edge.accelerator.")
+                        else f"edge.accelerator: {message}")
+        return None
+    if isinstance(spec, str):
+        _, preset_sources = load_raw("accelerators", spec)
+        sources.update({f"edge.accelerator.{k}": v for k, v in preset_sources.items()})
+    for key in overrides:
+        sources[f"edge.accelerator.{key}"] = "user override in the config"
+    return target
+
+
 def build_scenario(raw: dict) -> Scenario:
     problems: list[str] = []
     known = set(SECTIONS) | {"name"}
@@ -239,8 +267,7 @@ def build_scenario(raw: dict) -> Scenario:
     edge = cloud = link = None
     if specs["edge"] is not None:
         if specs["edge"].accelerator is not None:
-            problems.append("edge.accelerator: accelerator targets are not available yet; "
-                            "use edge.device")
+            edge = _accelerator_target(specs["edge"].accelerator, problems, sources)
         else:
             edge = _device_target(specs["edge"].device, specs["edge"].power_mode,
                                   "edge.device", problems, sources)

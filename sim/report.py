@@ -25,6 +25,8 @@ def _fmt(value: Any, digits: int = 3) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return ""
+        if value.is_integer() and abs(value) >= 1000:
+            return f"{int(value):,}"
         return f"{value:.{digits}g}" if abs(value) < 1e-2 and value != 0 else f"{value:,.{digits}f}"
     return str(value)
 
@@ -57,7 +59,7 @@ def latex_table(df: pd.DataFrame, headers: dict[str, str], caption: str, digits:
 
 def write_csv(path: Path, df: pd.DataFrame) -> None:
     # NaN (not evaluated) is written as an empty field, never as 0.
-    write_atomic(path, lambda tmp: df.to_csv(tmp, index=False, na_rep="", float_format="%.6g"))
+    write_atomic(path, lambda tmp: df.to_csv(tmp, index=False, na_rep="", float_format="%.10g"))
 
 
 def write_breakdown(out_dir: Path, breakdown: pd.DataFrame, formats: tuple[str, ...],

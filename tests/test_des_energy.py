@@ -2,7 +2,6 @@
 hand-derived schedules."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -118,17 +117,11 @@ def test_two_gpus_share_a_burst():
     np.testing.assert_allclose(rec.cloud_start_s * 1e3, [0.0, 0.1, 1.0, 1.1], atol=1e-9)
 
 
-@dataclass(frozen=True)
-class _PsmLink(LinkModel):
-    # Stand-in until LinkModel carries the power-save beacon interval.
-    psm_beacon_ms: float = 0.0
-
-
 def test_wifi_power_save_response_waits_for_the_beacon():
     # Static power save (no awake timeout): the station dozes right after sending, so the
     # response, ready at 63 ms, is buffered until the 100 ms beacon, then the station wakes
     # (2 ms) and receives it (1 ms).
-    wifi = _PsmLink(name="wifi-psm", uplink_mbps=8.0, downlink_mbps=8.0, rtt_ms=0.0,
+    wifi = LinkModel(name="wifi-psm", uplink_mbps=8.0, downlink_mbps=8.0, rtt_ms=0.0,
                     alpha_up_mw_per_mbps=283.17, alpha_down_mw_per_mbps=137.01, beta_mw=132.86,
                     promotion_ms=2.0, promotion_power_mw=300.0, tail_ms=0.0,
                     idle_power_mw=10.0, psm_beacon_ms=100.0)

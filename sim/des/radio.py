@@ -39,8 +39,7 @@ class RadioParams:
 
     @classmethod
     def from_link(cls, link: LinkModel) -> RadioParams:
-        # LinkModel has no power-save field yet; a link without one simply has no beacon wait.
-        beacon_ms = float(getattr(link, "psm_beacon_ms", 0.0) or 0.0)
+        beacon_ms = link.psm_beacon_ms
         return cls(uplink_w=link.alpha_up_mw_per_mbps * link.uplink_mbps * 1e-3,
                    downlink_w=link.alpha_down_mw_per_mbps * link.downlink_mbps * 1e-3,
                    beta_w=link.beta_mw * 1e-3,

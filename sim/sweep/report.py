@@ -52,7 +52,8 @@ def best_frame(plan: SweepPlan, fig: np.ndarray, best: BestCuts) -> pd.DataFrame
     for j, key in enumerate(plan.spec.keys):
         df[key] = [str(plan.configs[c][j][1]) for c in best.config]
     picked = np.where(best.row >= 0, best.row, 0)
-    for name in ("cut", "latency_ms", "total_mj", "edge_energy_mj"):
+    df["cut"] = [int(fig[r, COL["cut"]]) if r >= 0 else "none feasible" for r in best.row]
+    for name in ("latency_ms", "total_mj", "edge_energy_mj"):
         df[name] = np.where(best.row >= 0, fig[picked, COL[name]], np.nan)
     df["objective_value"] = best.value
     df["feasible_cuts"] = best.feasible_cuts

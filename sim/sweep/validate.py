@@ -27,7 +27,7 @@ from sim.config import Scenario, WorkloadSpec, build_scenario
 from sim.errors import UserError
 from sim.overrides import set_path
 from sim.run import check_cuts, scenario_graph
-from sim.sweep.spec import GridAxis, RangeAxis, SweepSpec
+from sim.sweep.spec import SweepSpec
 
 Assignments = tuple[tuple[str, Any], ...]
 _GRAPHS: dict[WorkloadSpec, ModelGraph] = {}
@@ -99,29 +99,32 @@ def _problems(raw: dict) -> list[str]:
     return []
 
 
+def _value_problems(base: dict, key: str, value: Any) -> list[str]:
+    try:
+        return _problems(set_path(base, key, value))
+    except UserError as exc:
+        return exc.problems
+
+
 def _check_values(base: dict, spec: SweepSpec) -> tuple[list[str], SweepSpec]:
-    problems: list[str] = []
-    ranges = []
+    # problem -> the values that cause it, so an unknown key is one line, not one per value
+    found: dict[tuple[str, str], list[str]] = {}
     for axis in spec.grid:
         for value, text in zip(axis.values, axis.texts):
-            try:
-                sub = _problems(set_path(base, axis.key, value))
-            except UserError as exc:
-                sub = exc.problems
-            problems += [f"{p} (from --grid {axis.key}={text})" for p in sub]
+            for p in _value_problems(base, axis.key, value):
+                found.setdefault((axis.key, p), []).append(text)
+    ranges = []
     for r in spec.ranges:
         ends = (int(r.lo), int(r.hi)) if r.integer else (r.lo, r.hi)
-        for end in ends:
-            try:
-                sub = _problems(set_path(base, r.key, end))
-            except UserError as exc:
-                sub = exc.problems
-            problems += [f"{p} (from --grid {r.key}={r.text})" for p in sub]
-        if r.integer and not problems:
+        bad = [p for end in ends for p in _value_problems(base, r.key, end)]
+        for p in dict.fromkeys(bad):
+            found.setdefault((r.key, p), []).append(r.text)
+        if r.integer and not bad:
             # integer ends over a float key (link.uplink_mbps=1:100) sample floats
-            r = dataclasses.replace(r, integer=bool(_problems(set_path(base, r.key, r.lo + 0.5))))
+            r = dataclasses.replace(r, integer=bool(_value_problems(base, r.key, r.lo + 0.5)))
         ranges.append(r)
-    return list(dict.fromkeys(problems)), dataclasses.replace(spec, ranges=tuple(ranges))
+    problems = [f"{p} (from --grid {key}={','.join(texts)})" for (key, p), texts in found.items()]
+    return problems, dataclasses.replace(spec, ranges=tuple(ranges))
 
 
 def link_keys_of(scenario: Scenario, spec: SweepSpec, cost_only: bool) -> frozenset[str]:

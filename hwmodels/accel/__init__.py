@@ -1,0 +1,75 @@
+"""Accelerator cost models (Eyeriss-like, systolic, Bit Fusion-like) and how to build them.
+
+A preset or an inline mapping names its `kind`; the kind registry picks the model class, the
+schema builder checks every field, and `accelerator_target` wraps the model as a ComputeTarget
+(or, with `backend: zigzag`, as the optional ZigZag-backed target).
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Mapping
+
+from hwmodels.accel.bitfusion import BitFusionModel, BitWidths
+from hwmodels.accel.eyeriss import EyerissModel
+from hwmodels.accel.shapes import LayerArrays, conv_arrays, layer_arrays
+from hwmodels.accel.systolic import SystolicModel, systolic_cycles
+from hwmodels.accel.target import AccelResult, AcceleratorTarget
+from partitioner.registry import Registry
+from partitioner.schema import build
+
+ACCELERATOR_KINDS: Registry[type] = Registry("accelerator kind")
+ACCELERATOR_KINDS.register("eyeriss")(EyerissModel)
+ACCELERATOR_KINDS.register("systolic")(SystolicModel)
+ACCELERATOR_KINDS.register("bitfusion")(BitFusionModel)
+
+
+def model_class(values: Mapping[str, Any]) -> type:
+    kind = values.get("kind") if isinstance(values, Mapping) else None
+    if kind is None:
+        raise ValueError(f'"kind" must name an accelerator kind; known: '
+                         f"{', '.join(ACCELERATOR_KINDS.names())}")
+    try:
+        return ACCELERATOR_KINDS.get(kind)
+    except KeyError as exc:
+        raise ValueError(f'"kind" {exc}') from None
+
+
+def _merge(base: dict, over: Mapping[str, Any]) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, Mapping) and isinstance(out.get(k), dict) \
+            else copy.deepcopy(v)
+    return out
+
+
+def build_accelerator(spec: str | Mapping[str, Any], overrides: Mapping[str, Any] | None = None,
+                      path: str = "accelerator"):
+    """The accelerator model from a preset name or an inline mapping (sources stripped or not),
+    with `overrides` merged in; raises ValueError with every problem, each with its key path."""
+    from hwmodels.presets import load_raw, strip_sources
+    if isinstance(spec, str):
+        values, _ = load_raw("accelerators", spec)
+        path = f"accelerators/{spec}.yaml"
+    else:
+        values, _, _ = strip_sources(dict(spec))
+    values = _merge(values, strip_sources(dict(overrides or {}))[0])
+    cls = model_class(values)
+    model, problems = build(cls, values, path)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return model
+
+
+def accelerator_target(spec: str | Mapping[str, Any],
+                       overrides: Mapping[str, Any] | None = None):
+    """A ComputeTarget for an accelerator preset name or inline mapping (+ overrides)."""
+    model = build_accelerator(spec, overrides)
+    if model.backend == "zigzag":
+        from hwmodels.accel.zigzag_backend import ZigZagTarget
+        return ZigZagTarget(model)
+    return AcceleratorTarget(model)
+
+
+__all__ = ["ACCELERATOR_KINDS", "AccelResult", "AcceleratorTarget", "BitFusionModel",
+           "BitWidths", "EyerissModel", "LayerArrays", "SystolicModel", "accelerator_target",
+           "build_accelerator", "conv_arrays", "layer_arrays", "model_class", "systolic_cycles"]

@@ -1,0 +1,52 @@
+"""`sim devices`: every preset with its key figures and their sources."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hwmodels.presets import CATEGORIES, all_presets, build_model, load_raw
+
+# Key figures shown per category (the full source table is in every row's `sources`).
+KEY_FIELDS = {
+    "devices": ("peak_gflops.fp32", "memory_bandwidth_gbps", "active_power_w", "idle_power_w"),
+    "accelerators": ("clock_mhz", "pe_rows", "pe_cols", "rows", "cols", "dataflow",
+                     "energy_per_mac_pj", "active_power_w"),
+    "links": ("uplink_mbps", "downlink_mbps", "rtt_ms", "alpha_up_mw_per_mbps", "beta_mw",
+              "tail_ms"),
+}
+
+
+@dataclass(frozen=True)
+class PresetRow:
+    name: str
+    category: str
+    kind: str
+    figures: dict[str, object]          # key path -> value
+    sources: dict[str, str]             # key path -> source (every number of the preset)
+    power_modes: tuple[str, ...] = ()
+
+
+def _get(values: dict, dotted: str):
+    node = values
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def devices_table() -> list[PresetRow]:
+    """One row per preset of every category, sorted by category then name. Presets that do
+    not build raise ValueError naming the file (a broken preset is a bug, not a user error)."""
+    rows = []
+    for cat, names in all_presets().items():
+        for name in names:
+            values, sources = load_raw(cat, name)
+            obj, problems = build_model(cat, values, f"{cat}/{name}.yaml")
+            if problems:
+                raise ValueError("; ".join(problems))
+            figures = {k: _get(values, k) for k in KEY_FIELDS.get(cat, ())
+                       if _get(values, k) is not None}
+            kind = str(values.get("kind", CATEGORIES[cat].what))
+            modes = tuple(sorted(getattr(obj, "power_modes", {}) or {}))
+            rows.append(PresetRow(name, cat, kind, figures, dict(sources), modes))
+    return rows

@@ -1,0 +1,81 @@
+"""`sim calibrate`: data generated from known parameters plus noise is fitted back."""
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from hwmodels.calibrate import calibrate_csv, write_preset_yaml
+from hwmodels.device import Regression
+from hwmodels.presets import build_model, device_preset, strip_sources
+
+TRUE = {"conv2d": (-0.60, 0.12), "linear": (-0.20, 0.05)}
+TRUE_LAUNCH_US = 25.0
+
+
+def synth(tmp_path, with_power=True, noise=0.02, seed=0):
+    rng = np.random.default_rng(seed)
+    dev = device_preset("jetson-tx2-gpu")
+    rows = []
+    for op, (a, b) in TRUE.items():
+        for flops in np.logspace(6, 10.5, 25):
+            eff = Regression("log", a, b, 1e-3, 1.0)(flops)
+            t = TRUE_LAUNCH_US * 1e-6 + flops / (dev.peak_flops("float32") * eff)
+            row = {"op_type": op, "flops": flops, "moved_bytes": 1.0,
+                   "latency_ms": t * 1e3 * np.exp(rng.normal(0, noise))}
+            if with_power:
+                row["power_w"] = 4.0 + 0.8 * np.log10(flops) + rng.normal(0, 0.05)
+            rows.append(row)
+    path = tmp_path / "measured.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_round_trip_recovers_parameters(tmp_path):
+    preset, report = calibrate_csv(synth(tmp_path), "jetson-tx2-gpu")
+    assert report["launch_overhead_us"] == pytest.approx(TRUE_LAUNCH_US, rel=0.25)
+    for op, (a, b) in TRUE.items():
+        fit = report["latency"][op]
+        assert fit["intercept"] == pytest.approx(a, abs=0.03)
+        assert fit["slope"] == pytest.approx(b, abs=0.005)
+        assert fit["rms_log_residual"] < 0.03          # about the 2 % noise put in
+        assert report["power"][op]["slope"] == pytest.approx(0.8, abs=0.05)
+        assert report["power"][op]["intercept"] == pytest.approx(4.0, abs=0.4)
+
+
+def test_written_preset_is_sourced_and_builds(tmp_path):
+    preset, _ = calibrate_csv(synth(tmp_path), "jetson-tx2-gpu")
+    out = write_preset_yaml(preset, tmp_path / "out" / "tx2-fitted.yaml")
+    raw = yaml.safe_load(out.read_text())
+    values, _, unsourced = strip_sources(raw)
+    assert unsourced == []
+    dev, problems = build_model("devices", values, str(out))
+    assert problems == [] and set(dev.efficiency_fit) == {"conv2d", "linear"}
+    assert "rms_log_residual" in raw["calibration"]["latency"]["conv2d"]
+    # The fitted device reproduces the generating model within the noise.
+    eff = dev.op_efficiency("conv2d", 1e9)
+    assert eff == pytest.approx(-0.60 + 0.12 * 9, abs=0.02)
+    assert not list(out.parent.glob(".*"))           # no temporary file left behind
+
+
+def test_latency_only_has_no_power_fit(tmp_path):
+    preset, report = calibrate_csv(synth(tmp_path, with_power=False), "jetson-tx2-gpu")
+    assert "power_fit" not in preset and report["power"] == {}
+
+
+@pytest.mark.parametrize("content, match", [
+    ("op_type,latency_ms\nconv2d,1\n", "lacks column"),
+    ("op_type,flops,latency_ms\nconv2d,1e6,-1\nconv2d,1e7,1\nconv2d,1e8,1\n", "latency_ms"),
+    ("op_type,flops,latency_ms\nconv2d,1e6,1\n", "at least 3 rows"),
+])
+def test_bad_csv_is_value_error(tmp_path, content, match):
+    p = tmp_path / "m.csv"
+    p.write_text(content)
+    with pytest.raises(ValueError, match=match):
+        calibrate_csv(p, "jetson-tx2-gpu")
+
+
+def test_unreadable_csv_and_unknown_device(tmp_path):
+    with pytest.raises(ValueError, match="cannot read"):
+        calibrate_csv(tmp_path / "missing.csv", "jetson-tx2-gpu")
+    with pytest.raises(KeyError, match="known"):
+        calibrate_csv(synth(tmp_path), "jetson-tx9")
