@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-privacy", action="store_true",
                    help="skip the privacy evaluation (privacy columns stay empty)")
 
+    from sim.sweep.cli import add_sweep_arguments
+    add_sweep_arguments(sub.add_parser(
+        "sweep", help="sweep config keys over a grid or a Latin hypercube; best cut per "
+                      "configuration and the Pareto front"))
+
     v = sub.add_parser("validate", help="check a config and list every problem at once")
     v.add_argument("config")
     v.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE")

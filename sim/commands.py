@@ -44,6 +44,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("sweep")
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.sweep.cli import cmd_sweep as run_sweep_command
+    return run_sweep_command(args)
+
+
 @command("validate")
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.run import check_cuts, scenario_graph

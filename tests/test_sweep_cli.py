@@ -1,0 +1,107 @@
+"""`sim sweep` options end to end: outputs, and exit 2 (one line per problem, before any work)
+for unknown keys, wrong types, bad presets and a folder holding other arguments' sweep."""
+import argparse
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.costs import RESULT_COLUMNS
+from sim.errors import UserError
+from sim.sweep.cli import add_sweep_arguments, cmd_sweep
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+LENET = str(CONFIGS / "tx2_lenet.yaml")
+
+
+def sweep_cli(capsys, *argv):
+    """cmd_sweep as sim.cli will call it: UserError -> exit 2 with one line per problem."""
+    args = add_sweep_arguments(argparse.ArgumentParser()).parse_args(list(argv))
+    try:
+        code = cmd_sweep(args)
+    except UserError as exc:
+        code = 2
+        print("\n".join(f"error: {p}" for p in exc.problems))
+    return code, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("grid, expected", [
+    ("link.uplink_speed=1,2", "link.uplink_speed: unknown key; valid keys: name, uplink_mbps"),
+    ("edge.batteries=1", "edge.batteries: unknown key; valid keys: device, power_mode"),
+    ("link.uplink_mbps=1,fast", "link.uplink_mbps: expected a number, got 'fast' "
+                                "(from --grid link.uplink_mbps=fast)"),
+    ("cloud.gpus=1,2.5", "cloud.gpus: expected an integer, got 2.5"),
+    ("link.uplink_mbps=-5:10", "link.uplink_mbps: must be > 0, got -5.0"),
+    ("edge.power_mode=maxn,turbo", "edge.power_mode: 'turbo' unknown for device "
+                                   "\"jetson-tx2-gpu\"; known: maxn"),
+    ("link.preset=wifi,wimax", "link: unknown link preset 'wimax'; known: 3g"),
+])
+def test_bad_grid_exits_2_before_any_work(tmp_path, capsys, grid, expected):
+    argv = [LENET, "--grid", grid, "--out", str(tmp_path / "out"), "--cost-only"]
+    if ":" in grid:
+        argv += ["--sample", "4"]
+    code, out = sweep_cli(capsys, *argv)
+    assert code == 2
+    assert expected in out, out
+    assert all(line.startswith("error: ") for line in out.splitlines())
+    assert not (tmp_path / "out").exists()         # nothing started
+
+
+def test_every_problem_is_listed_at_once(tmp_path, capsys):
+    code, out = sweep_cli(capsys, LENET, "--grid", "link.uplink_mbps=0,fast", "--grid",
+                          "edge.device=tx3", "--out", str(tmp_path), "--cost-only")
+    assert code == 2
+    lines = out.splitlines()
+    assert len(lines) == 3, out
+    assert "must be > 0, got 0.0" in lines[0] and "expected a number" in lines[1]
+    assert "unknown device 'tx3'; known:" in lines[2]
+
+
+def test_sweep_writes_outputs_and_refuses_other_arguments(tmp_path, capsys):
+    out_dir = tmp_path / "sw"
+    code, out = sweep_cli(capsys, LENET, "--grid", "link.uplink_mbps=1,100", "--grid",
+                          "edge.power_mode=maxn,maxq", "--out", str(out_dir), "--cost-only",
+                          "--objective", "total_energy", "--no-progress")
+    assert code == 0, out
+    assert "4 configurations x cuts = 52 rows (4 computed now, 0 resumed)" in out
+    sweep = pd.read_csv(out_dir / "sweep.csv")
+    assert list(sweep.columns) == ["config", "link.uplink_mbps", "edge.power_mode",
+                                   *RESULT_COLUMNS]
+    assert sweep["config"].tolist() == [c for c in range(4) for _ in range(13)]
+    assert sweep["cut"].tolist() == list(range(13)) * 4
+    assert sweep["mi_bits"].isna().all()
+    best = pd.read_csv(out_dir / "best.csv")
+    assert best["objective"].tolist() == ["total_energy"] * 4
+    for _, b in best.iterrows():
+        rows = sweep[sweep["config"] == b["config"]]
+        assert b["total_mj"] == rows["total_mj"].min()
+    for name in ("pareto.csv", "best_cuts.md", "best_cuts.tex", "best_cuts.csv", "best.md",
+                 "best.tex", "plots/pareto.png", "plots/best_cut_heatmap.png",
+                 "plots/config-0_energy_per_cut.png", "plots/config-0_latency_per_cut.png",
+                 "plots/config-0_privacy_accuracy.png"):
+        assert (out_dir / name).stat().st_size > 0, name
+    assert r"\begin{tabular}" in (out_dir / "best.tex").read_text()
+
+    # same arguments: nothing to compute; other arguments: refused, folder untouched
+    code, out = sweep_cli(capsys, LENET, "--grid", "link.uplink_mbps=1,100", "--grid",
+                          "edge.power_mode=maxn,maxq", "--out", str(out_dir), "--cost-only",
+                          "--no-progress", "--no-plots")
+    assert code == 0 and "(0 computed now, 4 resumed)" in out
+    before = (out_dir / "sweep.csv").read_bytes()
+    code, out = sweep_cli(capsys, LENET, "--grid", "link.uplink_mbps=1,10", "--out",
+                          str(out_dir), "--cost-only", "--no-progress")
+    assert code == 2 and "holds a sweep made with different arguments" in out
+    assert (out_dir / "sweep.csv").read_bytes() == before
+    code, out = sweep_cli(capsys, LENET, "--grid", "link.uplink_mbps=1,10", "--out",
+                          str(out_dir), "--cost-only", "--no-progress", "--no-plots",
+                          "--restart")
+    assert code == 0 and "2 configurations" in out
+
+
+def test_option_mistakes_exit_2(tmp_path, capsys):
+    code, out = sweep_cli(capsys, LENET, "--grid", "link.uplink_mbps=1", "--objective",
+                          "weighted", "--weights", "latency=1,speed=2", "--out", str(tmp_path))
+    assert code == 2 and "--weights speed: unknown term" in out
+    code, out = sweep_cli(capsys, LENET, "--grid", "link.uplink_mbps=1", "--scheduler",
+                          "tcp://127.0.0.1:1", "--out", str(tmp_path))
+    assert code == 2 and "--scheduler: needs --executor dask" in out
