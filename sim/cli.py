@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a config key before validation (repeatable)")
     r.add_argument("--format", choices=["md", "csv", "latex"], default="md",
                    help="format of the table printed to the terminal")
+    r.add_argument("--cache-dir", help="trained models and noise (default $SPLITSIM_CACHE_DIR, "
+                                       "else ~/.cache/splitsim)")
     r.add_argument("--no-privacy", action="store_true",
                    help="skip the privacy evaluation (privacy columns stay empty)")
 

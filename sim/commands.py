@@ -19,7 +19,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.config, args.set)
     out_dir = Path(args.out) if args.out else Path("results") / scenario.name
     result = run_scenario(scenario, out_dir, privacy=not args.no_privacy,
-                          progress=sys.stderr.isatty())
+                          progress=sys.stderr.isatty(), cache_dir=args.cache_dir)
     bd = result.breakdown
     if args.format == "csv":
         print(bd.to_csv(index=False, float_format="%.6g"), end="")

@@ -87,10 +87,26 @@ class PrivacySpec:
     enabled: bool = False
     data: str = "digits"
     cuts: str | tuple[int, ...] = "all"             # all | pareto | [k, ...]
+    weights: str | None = None        # user state_dict (weights_only load); else train + cache
+    epochs: int | None = None         # training epochs (default per model, sim/privacy.py)
+    input_shape: tuple[int, ...] | None = None      # training input shape (default: reduced
+    width: float | None = None                      # for vgg16/alexnet/resnet18, else own)
+    estimator: Literal["ksg", "kl-knn"] = "ksg"     # behind mi_bits and mi_loss_pct
+    mi_samples: int = 1000            # at most this many test samples for MI
+    mi_dim: int = 4                   # principal axes per side before the k-NN estimate
+    cache_dir: str | None = None      # else --cache-dir, $SPLITSIM_CACHE_DIR, ~/.cache/splitsim
 
     def __post_init__(self) -> None:
         if isinstance(self.cuts, str) and self.cuts not in ("all", "pareto"):
             raise ValueError(f'"cuts" must be all, pareto or a list of cut numbers, got {self.cuts!r}')
+        if self.epochs is not None and self.epochs < 1:
+            raise ValueError(f'"epochs" must be >= 1, got {self.epochs}')
+        if self.width is not None and not 0 < self.width <= 1:
+            raise ValueError(f'"width" must be in (0, 1], got {self.width}')
+        if self.mi_samples < 20:
+            raise ValueError(f'"mi_samples" must be >= 20, got {self.mi_samples}')
+        if not 1 <= self.mi_dim <= 64:
+            raise ValueError(f'"mi_dim" must be between 1 and 64, got {self.mi_dim}')
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ def describe(scenario: Scenario, graph: ModelGraph) -> str:
 
 
 def run_scenario(scenario: Scenario, out_dir: Path, privacy: bool = True,
-                 progress: bool = False) -> RunResult:
+                 progress: bool = False, cache_dir: str | None = None) -> RunResult:
     wall: dict[str, float] = {}
     t0 = time.perf_counter()
     graph = scenario_graph(scenario)
@@ -94,9 +94,14 @@ def run_scenario(scenario: Scenario, out_dir: Path, privacy: bool = True,
     results = merge_simulated(results, sims, utilization)
     wall["simulate_s"] = time.perf_counter() - t
 
+    privacy_record: dict = {}
     if privacy and scenario.privacy.enabled:
-        privacy_note = ("privacy columns: not evaluated (the privacy evaluation is not "
-                        "available in this version)")
+        from sim.privacy import evaluate_privacy, merge_privacy
+        t = time.perf_counter()
+        outcome = evaluate_privacy(scenario, graph, results, cache_dir, progress)
+        results = merge_privacy(results, outcome.frame)
+        privacy_note, privacy_record = outcome.note, outcome.provenance
+        wall["privacy_s"] = time.perf_counter() - t
     else:
         privacy_note = "privacy columns: not evaluated (privacy disabled)"
     breakdown = energy_breakdown(results)
@@ -115,7 +120,9 @@ def run_scenario(scenario: Scenario, out_dir: Path, privacy: bool = True,
         "scenario": scenario.name, "config": scenario.resolved,
         "config_hash": scenario.config_hash, "sources": scenario.sources,
         "versions": package_versions(), "seeds": {"sim": scenario.sim.seed},
-        "wall_s": wall, "cache_keys": {}, "privacy": privacy_note,
+        "wall_s": wall, "privacy": privacy_note, "privacy_provenance": privacy_record,
+        "cache_keys": {k: privacy_record[k] for k in ("model_cache_key",)
+                       if k in privacy_record},
         "model": {"name": graph.model_name, "layers": graph.num_layers,
                   "total_macs": graph.total_macs, "valid_cuts": [c.cut for c in graph.cuts]},
         "latency_model": (f"discrete-event simulation: {scenario.sim.requests} requests x up to "

@@ -1,0 +1,259 @@
+"""Privacy columns of `sim run`: pick cuts, train (or load) the model, learn (or load) the noise
+per cut, evaluate on the test split (noise.evaluate), and say what produced the figures.
+
+Decisions (documented in the provenance and the caption):
+- cut 0 with Shredder: not applicable (Shredder's noise acts on an activation; the raw input is
+  sent): privacy columns left empty. Cloak works on the input, so cut 0 is evaluated for Cloak.
+- cut L (edge-only): only the output is sent and no noise is added; the figures describe the
+  output itself (accuracy loss 0, SNR infinite, MI between input and output).
+- noise.method none: every cut is evaluated without noise (the noiseless reference).
+- VGG-16, AlexNet and ResNet-18 are trained at a reduced input size and width with the same
+  layer structure (cut k is the same layer); the caption and run.json say so.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from noise.collection import CollectionError, load_collection, save_collection
+from noise.datasets import DataError, fingerprint, load_data
+from noise.evaluate import EvalSettings, cloak_noise, evaluate_cut, shredder_noise
+from noise.modelcache import ArtifactCache, load_state_dict, save_state_dict
+from noise.models import freeze
+from noise.train import TRAIN_RECIPE, NoiseTrainingError, build_collection, train_zoo_model
+from partitioner.graph import ModelGraph, profile_model
+from partitioner.split import split
+from sim.config import Scenario
+from sim.costs import PRIVACY_COLUMNS
+from sim.errors import UserError
+
+log = logging.getLogger(__name__)
+
+# (input shape, width, epochs) used to train the zoo models for privacy measurement when the
+# config does not say. Full-size VGG-16/AlexNet/ResNet-18 cannot be trained on 2 CPU cores in
+# the run's budget; the smallest input their pooling stack accepts keeps every layer.
+REDUCED: dict[str, tuple[tuple[int, ...] | None, float, int]] = {
+    "vgg16": ((3, 32, 32), 1 / 16, 8),
+    "alexnet": ((3, 64, 64), 1 / 16, 6),
+    "resnet18": ((3, 32, 32), 1 / 8, 6),
+}
+DEFAULT_EPOCHS = 10
+EXTRA_COLUMNS = ["fairness_gap_pct", "private_misclass_clean_pct", "mi_clean_bits"]
+
+
+@dataclass(frozen=True)
+class PrivacyOutcome:
+    frame: pd.DataFrame            # cut + PRIVACY_COLUMNS + EXTRA_COLUMNS, evaluated cuts only
+    provenance: dict[str, Any]
+    note: str                      # one sentence for the table caption
+
+
+def select_cuts(spec_cuts, results: pd.DataFrame) -> list[int]:
+    if spec_cuts == "all":
+        return [int(c) for c in results["cut"]]
+    if spec_cuts == "pareto":
+        lat, en = results["latency_ms"].to_numpy(), results["total_mj"].to_numpy()
+        keep = []
+        for i in range(len(results)):
+            dominated = np.any((lat <= lat[i]) & (en <= en[i]) & ((lat < lat[i]) | (en < en[i])))
+            if not dominated:
+                keep.append(int(results["cut"].iloc[i]))
+        return keep
+    return [int(c) for c in spec_cuts]
+
+
+def _variant(scenario: Scenario, graph: ModelGraph) -> tuple[tuple[int, ...], float, int, str]:
+    """Training input shape, width, epochs and a note on any reduction."""
+    p, name = scenario.privacy, scenario.workload.model
+    shape0, width0, epochs0 = REDUCED.get(name, (None, 1.0, DEFAULT_EPOCHS))
+    shape = tuple(p.input_shape) if p.input_shape else (shape0 or tuple(graph.input_shape))
+    width = p.width if p.width is not None else width0
+    epochs = p.epochs if p.epochs is not None else epochs0
+    note = ""
+    if shape != tuple(graph.input_shape) or width != 1.0:
+        note = (f"{name} trained for privacy at input {list(shape)} and width x{width:g} "
+                f"(same layers; costs use {list(graph.input_shape)} at full width)")
+    return shape, width, epochs, note
+
+
+def _check_structure(name: str, shape, width: float, graph: ModelGraph) -> None:
+    """The reduced model must have the costed network's cuts, so cut k is the same layer."""
+    try:
+        reduced = profile_model(name, shape, width=width)
+    except Exception as exc:   # a pooling stack that the smaller input cannot pass
+        raise UserError(f"privacy.input_shape {list(shape)} / width {width:g}: {name} cannot "
+                        f"run at that size ({str(exc).splitlines()[0]})") from None
+    if [c.cut for c in reduced.cuts] != [c.cut for c in graph.cuts]:
+        raise UserError(f"privacy.input_shape/width: {name} at {list(shape)} x{width:g} has "
+                        f"different valid cuts than the costed network; use a larger input")
+
+
+def _model(scenario: Scenario, data, shape, width, epochs, cache: ArtifactCache,
+           progress: bool) -> tuple[Any, dict[str, Any]]:
+    from partitioner.zoo import build_model
+
+    p, name, seed = scenario.privacy, scenario.workload.model, scenario.noise.seed
+    if p.weights:
+        model = build_model(name, shape, data.num_classes, width)
+        try:
+            state = load_state_dict(p.weights)
+            model.load_state_dict(state)
+        except FileNotFoundError:
+            raise UserError(f"privacy.weights: {p.weights!r} not found") from None
+        except Exception as exc:   # pickle/zip errors, missing or mis-shaped keys
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"privacy.weights: {p.weights!r} is not a state_dict for {name} "
+                            f"{list(shape)} with {data.num_classes} classes ({first})") from None
+        return freeze(model.eval()), {"weights": f"user state_dict {p.weights}"}
+    key = {"arch": name, "input_shape": list(shape), "width": width, "data": fingerprint(p.data),
+           "seed": seed, "epochs": epochs, "num_classes": data.num_classes,
+           "recipe": TRAIN_RECIPE}
+
+    def build():
+        return train_zoo_model(name, shape, width, data, seed, epochs, progress).state_dict()
+
+    state, hit, digest = cache.get_or_build("models", key, ".pt", build, save_state_dict,
+                                            load_state_dict)
+    model = build_model(name, shape, data.num_classes, width)
+    model.load_state_dict(state)
+    return freeze(model.eval()), {"weights": f"trained locally ({epochs} epochs, seed {seed})",
+                                  "model_cache_key": digest, "model_cache_hit": hit,
+                                  "model_key": key}
+
+
+def _noise_fn(scenario: Scenario, model, cut: int, last: int, data, model_digest: str,
+              cache: ArtifactCache):
+    """(noise function or None, cache info). None: nothing added at this cut."""
+    spec = scenario.noise
+    if spec.method == "none" or cut == last:
+        return None, {}
+    local, remote = split(model, cut)
+    spec_key = {k: v for k, v in dataclasses.asdict(spec).items() if k != "collection_path"}
+    key = {"model": model_digest, "cut": cut, "noise": spec_key}
+    if spec.method == "shredder":
+        def build():
+            return build_collection(local, remote, data, spec, scenario.workload.model, cut)
+        coll, hit, digest = cache.get_or_build("noise", key, ".npz", build,
+                                               lambda c, path: save_collection(path, c),
+                                               load_collection)
+        return shredder_noise(coll, spec.order_mode, spec.quantized_bits), {
+            "noise_cache_key": digest, "noise_cache_hit": hit, "tuples": coll.size}
+    from noise.cloak import train_cloak
+
+    def build_cloak():
+        r = train_cloak(local, remote, data, spec.cloak, spec.seed)
+        return {"mean": r.mean, "scale": r.scale, "mask": r.mask}
+
+    def save(d, path):
+        with open(path, "wb") as f:
+            np.savez(f, **d)
+
+    def load(path):
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in ("mean", "scale", "mask")}
+    d, hit, digest = cache.get_or_build("cloak", key, ".npz", build_cloak, save, load)
+    return cloak_noise(d["mean"], d["scale"], d["mask"], spec.cloak.distribution), {
+        "noise_cache_key": digest, "noise_cache_hit": hit}
+
+
+def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFrame,
+                     cache_dir: str | None = None, progress: bool = False) -> PrivacyOutcome:
+    p = scenario.privacy
+    cuts = select_cuts(p.cuts, results)
+    shape, width, epochs, reduced_note = _variant(scenario, graph)
+    _check_structure(scenario.workload.model, shape, width, graph)
+    try:
+        data = load_data(p.data, shape, scenario.noise.seed)
+        data_id = fingerprint(p.data)
+    except DataError as exc:
+        raise UserError(str(exc)) from None
+    cache = ArtifactCache(cache_dir or p.cache_dir)
+    model, weights = _model(scenario, data, shape, width, epochs, cache, progress)
+    settings = EvalSettings(estimator=p.estimator, mi_samples=p.mi_samples, mi_dim=p.mi_dim,
+                            seed=scenario.noise.seed)
+    last = graph.num_layers
+    rows, per_cut = [], {}
+    for cut in tqdm(cuts, desc="privacy per cut", disable=not progress, leave=False):
+        if cut == 0 and scenario.noise.method == "shredder":
+            per_cut[str(cut)] = {"skipped": "Shredder does not apply at cut 0 (raw input sent)"}
+            continue
+        model_digest = weights.get("model_cache_key", "user")
+        spec_key = {k: v for k, v in dataclasses.asdict(scenario.noise).items()
+                    if k != "collection_path"}
+        # the whole per-cut result is cached too (failures included), so a warm run neither
+        # retrains nor re-evaluates
+        key = {"model": model_digest, "cut": cut, "noise": spec_key, "data": data_id,
+               "eval": dataclasses.asdict(settings), "weights": p.weights}
+
+        def measure(cut=cut, model_digest=model_digest):
+            try:
+                fn, info = _noise_fn(scenario, model, cut, last, data, model_digest, cache)
+            except NoiseTrainingError as exc:
+                log.warning("cut %d: %s", cut, exc)
+                return {"skipped": f"noise training failed: {exc}"}
+            local, remote = split(model, cut)
+            r = evaluate_cut(local, remote, data, fn, settings).as_dict()
+            return {**r, **info, "noise": "none" if fn is None else scenario.noise.method}
+
+        def save_json(d, path):
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(d, f, sort_keys=True)
+
+        def load_json(path):
+            with open(path, encoding="utf-8") as f:
+                return json.load(f)
+        try:
+            r, hit, _ = cache.get_or_build("privacy", key, ".res", measure, save_json,
+                                           load_json)
+        except CollectionError as exc:
+            raise UserError(str(exc)) from None
+        per_cut[str(cut)] = {**r, "result_cache_hit": hit}
+        if "skipped" not in r:
+            rows.append({"cut": cut, **{c: r[c] for c in PRIVACY_COLUMNS + EXTRA_COLUMNS}})
+    frame = pd.DataFrame(rows, columns=["cut", *PRIVACY_COLUMNS, *EXTRA_COLUMNS])
+    dims = sorted({(v["mi_samples"], v["mi_dim_x"], v["mi_dim_y"]) for v in per_cut.values()
+                   if "mi_samples" in v})
+    n_s = dims[0][0] if dims else 0
+    estimator = (f"{p.estimator} (k = {settings.k}) on {n_s} test samples, input and "
+                 f"transmitted tensor reduced to <= {p.mi_dim} principal axes each")
+    provenance = {
+        "data": data_id, "data_source": p.data, "splits": {
+            "train": len(data.train), "heldout": len(data.heldout), "test": len(data.test)},
+        "public_task": "digit > 5" if p.data == "digits" else "y_public",
+        "private_task": "which digit" if p.data == "digits" else (
+            "y_private" if data.num_private_classes else "none (no private label)"),
+        **{k: v for k, v in weights.items() if k != "model_key"},
+        "model_key": weights.get("model_key"), "train_input_shape": list(shape),
+        "train_width": width, "reduced_model": reduced_note or None,
+        "estimator": estimator, "mi_samples": n_s, "mi_dims": [list(d) for d in dims],
+        "noise_method": scenario.noise.method, "cuts_requested": p.cuts, "cuts": cuts,
+        "cut_0": "not applicable to Shredder (empty)", "cut_L": "output sent without noise",
+        "adversary": ("standardize + PCA(<= 64) + logistic regression on transmitted tensors "
+                      "of the train split, noise sampled by the kernels; misclassification "
+                      "of the private label on the test split"),
+        "per_cut": per_cut,
+    }
+    note = (f"privacy columns: {p.data} data ({data_id}), weights {weights['weights']}"
+            + (f"; {reduced_note}" if reduced_note else "")
+            + f"; noise {scenario.noise.method}; MI estimator {estimator}; "
+            f"evaluated cuts {', '.join(map(str, frame['cut']))}, others empty")
+    return PrivacyOutcome(frame, provenance, note)
+
+
+def merge_privacy(results: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """Fill the privacy columns of the evaluated cuts; the others stay NaN (empty in CSV)."""
+    out = results.copy()
+    for _, row in frame.iterrows():
+        sel = out["cut"] == row["cut"]
+        for col in PRIVACY_COLUMNS:
+            value = row[col]
+            out.loc[sel, col] = value if value is not None else math.nan
+    return out
