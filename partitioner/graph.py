@@ -6,6 +6,7 @@ only where exactly one tensor crosses from the first k layers (or the input) to 
 """
 from __future__ import annotations
 
+import dataclasses
 import operator
 from dataclasses import dataclass
 from functools import reduce
@@ -34,7 +35,7 @@ class ModelGraph:
     activation_dtype: str
     layers: tuple[LayerProfile, ...]
     cuts: tuple[Cut, ...]               # valid cuts only, ascending
-    module: fx.GraphModule
+    module: fx.GraphModule | None       # None when the profile was read from a cache
 
     @property
     def num_layers(self) -> int:
@@ -190,3 +191,24 @@ def profile_model(model_name: str, input_shape: tuple[int, ...] | None = None,
     with torch.device("meta"):
         model = build_model(model_name, shape, num_classes, width)
     return _model_graph(trace(model, shape), model_name, shape, input_dtype, activation_dtype)
+
+
+def graph_to_dict(graph: ModelGraph) -> dict:
+    """The profile as plain JSON data (the traced module is not kept)."""
+    return {"model_name": graph.model_name, "input_shape": list(graph.input_shape),
+            "input_dtype": graph.input_dtype, "activation_dtype": graph.activation_dtype,
+            "layers": [dataclasses.asdict(layer) for layer in graph.layers],
+            "cuts": [dataclasses.asdict(cut) for cut in graph.cuts]}
+
+
+def graph_from_dict(d: dict) -> ModelGraph:
+    def tup(v):
+        return tuple(tup(x) for x in v) if isinstance(v, list) else v
+
+    layers = tuple(LayerProfile(**{**{k: tup(v) for k, v in layer.items()},
+                                   "conv": ConvShape(**layer["conv"]) if layer["conv"] else None})
+                   for layer in d["layers"])
+    cuts = tuple(Cut(**{k: tup(v) for k, v in cut.items()}) for cut in d["cuts"])
+    return ModelGraph(model_name=d["model_name"], input_shape=tuple(d["input_shape"]),
+                      input_dtype=d["input_dtype"], activation_dtype=d["activation_dtype"],
+                      layers=layers, cuts=cuts, module=None)

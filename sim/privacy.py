@@ -29,11 +29,12 @@ from noise.evaluate import EvalSettings, cloak_noise, evaluate_cut, shredder_noi
 from noise.modelcache import ArtifactCache, load_state_dict, save_state_dict
 from noise.models import freeze
 from noise.train import TRAIN_RECIPE, NoiseTrainingError, build_collection, train_zoo_model
-from partitioner.graph import ModelGraph, profile_model
+from partitioner.graph import ModelGraph
 from partitioner.split import split
 from sim.config import Scenario
 from sim.costs import PRIVACY_COLUMNS
 from sim.errors import UserError
+from sim.profiles import cached_profile
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +85,11 @@ def _variant(scenario: Scenario, graph: ModelGraph) -> tuple[tuple[int, ...], fl
     return shape, width, epochs, note
 
 
-def _check_structure(name: str, shape, width: float, graph: ModelGraph) -> None:
+def _check_structure(name: str, shape, width: float, graph: ModelGraph,
+                     cache_dir: str | None) -> None:
     """The reduced model must have the costed network's cuts, so cut k is the same layer."""
     try:
-        reduced = profile_model(name, shape, width=width)
+        reduced = cached_profile(cache_dir, name, shape, width=width)
     except Exception as exc:   # a pooling stack that the smaller input cannot pass
         raise UserError(f"privacy.input_shape {list(shape)} / width {width:g}: {name} cannot "
                         f"run at that size ({str(exc).splitlines()[0]})") from None
@@ -169,7 +171,7 @@ def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFram
     p = scenario.privacy
     cuts = select_cuts(p.cuts, results)
     shape, width, epochs, reduced_note = _variant(scenario, graph)
-    _check_structure(scenario.workload.model, shape, width, graph)
+    _check_structure(scenario.workload.model, shape, width, graph, cache_dir or p.cache_dir)
     try:
         data = load_data(p.data, shape, scenario.noise.seed)
         data_id = fingerprint(p.data)

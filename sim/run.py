@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from partitioner.graph import ModelGraph, profile_model
+from partitioner.graph import ModelGraph
+from sim.profiles import cached_profile
 from sim.config import Scenario
 from sim.errors import UserError
 from sim.costs import (NoiseCostModel, cut_components, energy_breakdown, link_costs,
@@ -45,10 +46,10 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def scenario_graph(scenario: Scenario) -> ModelGraph:
+def scenario_graph(scenario: Scenario, cache_dir: str | None = None) -> ModelGraph:
     w = scenario.workload
-    return profile_model(w.model, w.input_shape, w.input_dtype, w.activation_dtype,
-                         w.num_classes)
+    return cached_profile(cache_dir or scenario.privacy.cache_dir, w.model, w.input_shape,
+                          w.input_dtype, w.activation_dtype, w.num_classes)
 
 
 def check_cuts(scenario: Scenario, graph: ModelGraph) -> None:
@@ -77,7 +78,7 @@ def run_scenario(scenario: Scenario, out_dir: Path, privacy: bool = True,
                  progress: bool = False, cache_dir: str | None = None) -> RunResult:
     wall: dict[str, float] = {}
     t0 = time.perf_counter()
-    graph = scenario_graph(scenario)
+    graph = scenario_graph(scenario, cache_dir)
     check_cuts(scenario, graph)
     wall["profile_s"] = time.perf_counter() - t0
 

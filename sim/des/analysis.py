@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy.special import stdtrit
 
 from sim.des.radio import RadioParams, clipped_sum_s, radio_energy_j
 from sim.des.settings import CloudQueue, StageCosts
@@ -113,7 +113,7 @@ def estimate(values: list[float]) -> Estimate:
     x = np.asarray(values, dtype=np.float64)
     if len(x) < 2:
         return Estimate(float(x.mean()), None)
-    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    half = stdtrit(len(x) - 1, 0.975) * x.std(ddof=1) / np.sqrt(len(x))
     return Estimate(float(x.mean()), float(half))
 
 

@@ -4,11 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.config import load_yaml
-from sim.overrides import apply_sets
-from sim.sweep.codesign import OBJECTIVES, Objective, parse_weights
-from sim.sweep.executors import make_executor
-from sim.sweep.runner import SweepOptions, plan_sweep, run_sweep
+from sim.sweep.objectives import OBJECTIVES
 
 
 def add_sweep_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -53,7 +49,9 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return p
 
 
-def objective_of(args: argparse.Namespace) -> Objective:
+def objective_of(args: argparse.Namespace):
+    from sim.sweep.codesign import Objective, parse_weights
+
     return Objective(kind=args.objective, weights=parse_weights(args.weights),
                      deadline_ms=args.deadline_ms,
                      max_accuracy_loss_pct=args.max_accuracy_loss_pct,
@@ -61,7 +59,12 @@ def objective_of(args: argparse.Namespace) -> Objective:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    # Imported here: the parser above must stay cheap for every other `sim` command.
+    from sim.config import load_yaml
     from sim.errors import UserError
+    from sim.overrides import apply_sets
+    from sim.sweep.executors import make_executor
+    from sim.sweep.runner import SweepOptions, plan_sweep, run_sweep
 
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers {args.workers}: must be >= 1")

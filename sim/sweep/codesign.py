@@ -11,12 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.errors import UserError
+from sim.sweep.objectives import OBJECTIVES, WEIGHT_TERMS
 from sim.sweep.tasks import ANALYSIS_COLUMNS
 
 COL = {name: i for i, name in enumerate(ANALYSIS_COLUMNS)}
-OBJECTIVES = {"latency": "latency_ms", "edge_energy": "edge_energy_mj",
-              "total_energy": "total_mj"}
-WEIGHT_TERMS = {"latency": "latency_ms", "energy": "total_mj", "edge_energy": "edge_energy_mj"}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,49 @@
+"""Network profiles through the artifact cache.
+
+Tracing pulls in torch.fx and dynamo (about 2 s a process); a profile depends only on the
+architecture, the shapes and dtypes, and the partitioner's code, all of which the key covers.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from noise.modelcache import ArtifactCache
+from partitioner.graph import ModelGraph, graph_from_dict, graph_to_dict, profile_model
+
+
+@lru_cache(maxsize=1)
+def _partitioner_code_digest() -> str:
+    import partitioner
+    h = hashlib.sha256()
+    for path in sorted(Path(partitioner.__file__).parent.glob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _save(graph: ModelGraph, path: str) -> None:
+    Path(path).write_text(json.dumps(graph_to_dict(graph)), encoding="utf-8")
+
+
+def _load(path: str) -> ModelGraph:
+    return graph_from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def cached_profile(cache_dir: str | None, model: str, input_shape: tuple[int, ...] | None,
+                   input_dtype: str = "uint8", activation_dtype: str = "float32",
+                   num_classes: int | None = None, width: float = 1.0) -> ModelGraph:
+    """`profile_model`, read from the cache when an intact entry exists (module is then None)."""
+    key = {"kind": "profile", "model": model,
+           "input_shape": list(input_shape) if input_shape is not None else None,
+           "input_dtype": input_dtype, "activation_dtype": activation_dtype,
+           "num_classes": num_classes, "width": width, "code": _partitioner_code_digest()}
+
+    def build() -> ModelGraph:
+        return profile_model(model, input_shape, input_dtype, activation_dtype, num_classes,
+                             width)
+
+    graph, _, _ = ArtifactCache(cache_dir).get_or_build("profiles", key, ".profile", build,
+                                                        _save, _load)
+    return graph
