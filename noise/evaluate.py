@@ -120,7 +120,7 @@ def _adversary(train_feats: np.ndarray, y_train: np.ndarray, test_feats: np.ndar
 
     n_comp = int(min(dim, train_feats.shape[1], len(train_feats) - 1))
     clf = make_pipeline(StandardScaler(), PCA(n_comp, random_state=seed),
-                        LogisticRegression(max_iter=300))
+                        LogisticRegression(max_iter=3000))   # converges on these small sets
     clf.fit(train_feats, y_train)
     return 100.0 * float(np.mean(clf.predict(test_feats) != y_test))
 

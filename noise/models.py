@@ -22,15 +22,17 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs:
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
-    for epoch in range(epochs):
-        total = 0.0
-        for idx in batches(len(y), batch_size, gen):
-            opt.zero_grad()
-            loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * len(idx)
-        log.debug("epoch %d loss %.4f", epoch, total / len(y))
+    with torch.random.fork_rng():      # dropout draws from the global generator
+        torch.manual_seed(seed)
+        for epoch in range(epochs):
+            total = 0.0
+            for idx in batches(len(y), batch_size, gen):
+                opt.zero_grad()
+                loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * len(idx)
+            log.debug("epoch %d loss %.4f", epoch, total / len(y))
     return model.eval()
 
 

@@ -69,24 +69,26 @@ def train_zoo_model(model_name: str, input_shape: tuple[int, ...], width: float,
     """A zoo model trained on `data`'s public task (not frozen: the caller caches it first)."""
     from partitioner.zoo import build_model
 
+    # Dropout draws from the global generator: seed it for the whole run, so the same key
+    # always trains the same weights.
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = build_model(model_name, input_shape=tuple(input_shape),
                             num_classes=data.num_classes, width=width)
         init_weights(model)
-    bar = tqdm(total=epochs, desc=f"train {model_name} {list(input_shape)} x{width:g}",
-               disable=not progress, leave=False)
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x, y = data.train.x, data.train.y
-    model.train()
-    for _ in range(epochs):
-        for idx in batches(len(y), 32, gen):
-            opt.zero_grad()
-            nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
-            opt.step()
-        bar.update(1)
-    bar.close()
+        bar = tqdm(total=epochs, desc=f"train {model_name} {list(input_shape)} x{width:g}",
+                   disable=not progress, leave=False)
+        gen = torch.Generator().manual_seed(seed)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        x, y = data.train.x, data.train.y
+        model.train()
+        for _ in range(epochs):
+            for idx in batches(len(y), 32, gen):
+                opt.zero_grad()
+                nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
+                opt.step()
+            bar.update(1)
+        bar.close()
     return model.eval()
 
 
