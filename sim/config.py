@@ -178,13 +178,31 @@ def load_scenario(path: str | Path, sets: list[str] | None = None) -> Scenario:
     return build_scenario(resolve_paths(raw, Path(path).parent))
 
 
+# Config keys that name files; a relative name is relative to the config file's folder.
+PATH_KEYS = ("sim.arrival.trace_path", "privacy.weights", "privacy.data",
+             "link.bandwidth_trace_csv", "noise.collection_path")
+
+
+def _get_path(raw: dict, dotted: str):
+    node = raw
+    for part in dotted.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
 def resolve_paths(raw: dict, base: Path) -> dict:
-    """File names in a config are relative to the config file's folder."""
-    arrival = (raw.get("sim") or {}).get("arrival") if isinstance(raw.get("sim"), dict) else None
-    if isinstance(arrival, dict) and isinstance(arrival.get("trace_path"), str):
-        trace = Path(arrival["trace_path"])
-        if not trace.is_absolute():
-            raw = set_path(raw, "sim.arrival.trace_path", str(base / trace))
+    for key in PATH_KEYS:
+        value = _get_path(raw, key)
+        if not isinstance(value, str) or Path(value).is_absolute():
+            continue
+        # privacy.data is also a data-set name ("digits"): only names that exist as files
+        # relative to the config are rewritten.
+        candidate = base / value
+        if key == "privacy.data" and not candidate.exists():
+            continue
+        raw = set_path(raw, key, str(candidate))
     return raw
 
 

@@ -80,5 +80,18 @@ def write_breakdown(out_dir: Path, breakdown: pd.DataFrame, formats: tuple[str, 
     return written
 
 
+def _strict_json(value: Any) -> Any:
+    """JSON has no NaN or Infinity: write them as null and "inf" / "-inf"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: _strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict_json(v) for v in value]
+    return value
+
+
 def write_run_record(path: Path, record: dict[str, Any]) -> None:
-    write_text_atomic(path, json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
+    text = json.dumps(_strict_json(record), indent=2, sort_keys=True, default=str,
+                      allow_nan=False)
+    write_text_atomic(path, text + "\n")

@@ -142,3 +142,21 @@ def test_profile_and_devices(capsys):
 def test_shipped_configs_validate(capsys, config):
     code, out, err = run_cli(capsys, "validate", str(CONFIGS / config))
     assert code == 0, err
+
+
+def test_file_names_in_a_config_are_relative_to_its_folder(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "arrivals.csv").write_text("\n".join(str(0.5 * i) for i in range(1, 301)) + "\n")
+    config = (CONFIGS / "tx2_lenet.yaml").read_text()
+    (folder / "traced.yaml").write_text(config)
+    monkeypatch.chdir(tmp_path)                      # not the config's folder
+    code, out, err = run_cli(capsys, "validate", str(folder / "traced.yaml"), "--set",
+                             "sim={requests: 300, warmup_requests: 10, arrival: "
+                             "{process: trace, trace_path: arrivals.csv}}")
+    assert code == 0, err
+    (folder / "arrivals.csv").write_text("0.5\n0.4\n")
+    code, _, err = run_cli(capsys, "validate", str(folder / "traced.yaml"), "--set",
+                           "sim={requests: 2, warmup_requests: 0, arrival: "
+                           "{process: trace, trace_path: arrivals.csv}}")
+    assert code == 2 and "arrivals.csv" in err and "Traceback" not in err
