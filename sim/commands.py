@@ -12,6 +12,14 @@ from sim.errors import UserError
 from sim.report import markdown_table
 
 
+LATENCY_PRIVACY_HEADERS = {
+    "cut": "cut", "after_layer": "after layer", "sent_bytes": "sent (B)",
+    "latency_ms": "latency (ms)", "latency_p99_ms": "p99 (ms)",
+    "accuracy_loss_pct": "acc. loss (pts)", "snr_db": "SNR (dB)",
+    "mi_loss_pct": "MI loss (%)", "private_misclass_pct": "adversary error (%)",
+}
+
+
 @command("run")
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.run import run_scenario
@@ -30,6 +38,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from sim.report import BREAKDOWN_HEADERS
         print(result.caption + "\n")
         print(markdown_table(bd, BREAKDOWN_HEADERS))
+        print("\nLatency (simulated, mean and p99) and privacy by cut:\n")
+        print(markdown_table(result.results, LATENCY_PRIVACY_HEADERS))
         best = result.results.loc[result.results["total_mj"].idxmin()]
         fastest = result.results.loc[result.results["latency_ms"].idxmin()]
         print(f"\nlowest energy: cut {int(best['cut'])} ({best['total_mj']:.1f} mJ, "
