@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 import pandas as pd
 from tqdm import tqdm
 
@@ -140,6 +141,16 @@ def _noise_fn(scenario: Scenario, model, cut: int, last: int, data, model_digest
     local, remote = split(model, cut)
     spec_key = {k: v for k, v in dataclasses.asdict(spec).items() if k != "collection_path"}
     key = {"model": model_digest, "cut": cut, "noise": spec_key}
+    if spec.method == "shredder" and spec.collection_path:
+        # A user's collection (e.g. from `sim noise train`) is used at the cut it was learned
+        # for, after checking it belongs to this model and this activation.
+        user = load_collection(spec.collection_path, expect_model=scenario.workload.model)
+        if user.cut == cut:
+            with torch.no_grad():
+                shape = tuple(local(data.test.x[:1]).shape[1:])
+            user = load_collection(spec.collection_path, scenario.workload.model, cut, shape)
+            return shredder_noise(user, spec.order_mode, spec.quantized_bits), {
+                "noise_collection": spec.collection_path, "tuples": user.size}
     if spec.method == "shredder":
         def build():
             return build_collection(local, remote, data, spec, scenario.workload.model, cut)

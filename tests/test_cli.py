@@ -160,3 +160,16 @@ def test_file_names_in_a_config_are_relative_to_its_folder(tmp_path, capsys, mon
                            "sim={requests: 2, warmup_requests: 0, arrival: "
                            "{process: trace, trace_path: arrivals.csv}}")
     assert code == 2 and "arrivals.csv" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("sets,expect", [
+    (["edge={accelerator: {preset: bitfusion, act_bits: 0}}"],
+     "error: edge.accelerator.act_bits: must be an integer in 1..16, got 0"),
+    (["edge={accelerator: {preset: systolic, dataflow: rs}}"],
+     "error: edge.accelerator.dataflow: 'rs' is not one of os, ws, is"),
+    (["link.bandwidth_trace_csv=/nonexistent/bw.csv"], "error: link.bandwidth_trace_csv"),
+])
+def test_bad_hardware_input_exits_2(capsys, tmp_path, sets, expect):
+    args = [a for s in sets for a in ("--set", s)]
+    (line,) = bad(capsys, tmp_path, *args)
+    assert line.startswith(expect)
