@@ -19,8 +19,9 @@ setup: $(BIN)/sim
 run: setup
 	$(BIN)/sim run $(CONFIG)
 
+# CI (CI=true) has the time for the slow statistical tests too (about 2 more minutes).
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(if $(filter true,$(CI)),-m '',)
 
 test-all: setup
 	$(BIN)/python -m pytest -q -m ''
