@@ -18,8 +18,6 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +26,9 @@ import pandas as pd
 import yaml
 from scipy.optimize import least_squares
 
-from hwmodels.device import DeviceModel, Regression
+from hwmodels.device import DeviceModel
 from hwmodels.presets import CATEGORIES, PRESET_DIR, device_preset
+from partitioner.atomic import write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -166,13 +165,5 @@ def preset_min_power(device: DeviceModel) -> float:
 def write_preset_yaml(preset: dict, path: str | Path) -> Path:
     """Write atomically: a temporary file in the same folder, then os.replace."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            yaml.safe_dump(preset, f, sort_keys=False, allow_unicode=True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, yaml.safe_dump(preset, sort_keys=False, allow_unicode=True))
     return path

@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from partitioner.atomic import write_atomic
 
 FORMAT = "shredder-collection"
 VERSION = 1
@@ -96,20 +97,13 @@ def save_collection(path: str | os.PathLike, coll: NoiseCollection) -> None:
     arrays = {name: getattr(coll, name) for name in _ARRAYS}
     arrays["order"] = coll.order.astype(np.int32)
     arrays["meta"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8)
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".collection-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)   # readers see the old file or the whole new one, never half
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+
+    write_atomic(path, write)   # readers see the old file or the whole new one, never half
 
 
 def _read(path: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

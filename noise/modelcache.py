@@ -17,9 +17,10 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, TypeVar
+
+from partitioner.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +39,6 @@ def cache_dir(explicit: str | os.PathLike | None = None) -> Path:
 def key_digest(key: dict[str, Any]) -> str:
     text = json.dumps(key, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-def _write_atomic(path: Path, write: Callable[[str], None]) -> None:
-    # noise/ must not import sim/, so this is a local twin of sim.atomic.write_atomic.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _sha256(path: Path) -> str:
@@ -113,10 +100,10 @@ class ArtifactCache:
             log.warning("cache entry %s is corrupt (%s): deleted, rebuilding", payload, problem)
             self._drop(sidecar, payload)
         obj = build()
-        _write_atomic(payload, lambda tmp: save(obj, tmp))
+        write_atomic(payload, lambda tmp: save(obj, tmp))
         meta = {"key": key, "sha256": _sha256(payload), "bytes": payload.stat().st_size}
         text = json.dumps(meta, sort_keys=True, indent=1, default=str)
-        _write_atomic(sidecar, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        write_atomic(sidecar, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
         return obj, False, digest
 
 

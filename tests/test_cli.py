@@ -1,6 +1,5 @@
 """The `sim` CLI end to end: outputs of `sim run`, and exit 2 with one line per user mistake."""
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd

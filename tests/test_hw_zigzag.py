@@ -90,9 +90,11 @@ def test_cache_key_atomic_write_and_corrupt_file(cache_env, tmp_path, monkeypatc
     assert len(calls) == 4
     assert list(json.loads(t.cache_path.read_text())["entries"]) == [zb.cache_key(fields)]
 
-    # The write is atomic: a failure while dumping leaves the old file and no temp file.
+    # The write is atomic: a failure before the rename leaves the old file and no temp file.
     before = t.cache_path.read_text()
-    monkeypatch.setattr(zb.json, "dump", lambda *a, **k: (_ for _ in ()).throw(OSError("disk")))
+    import partitioner.atomic
+    monkeypatch.setattr(partitioner.atomic.os, "replace",
+                        lambda *a, **k: (_ for _ in ()).throw(OSError("disk")))
     with pytest.raises(OSError):
         zb.write_cache(t.cache_path, {"x": {}})
     assert t.cache_path.read_text() == before

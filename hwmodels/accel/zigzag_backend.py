@@ -47,6 +47,7 @@ from typing import Any, Callable, Mapping, Sequence
 from hwmodels.accel.shapes import layer_arrays
 from hwmodels.accel.target import AcceleratorTarget
 from hwmodels.cost import LayerCost
+from partitioner.atomic import write_text_atomic
 from partitioner.types import LayerProfile
 
 log = logging.getLogger(__name__)
@@ -178,20 +179,9 @@ def load_cache(path: Path) -> dict[str, dict]:
 
 def write_cache(path: Path, entries: Mapping[str, dict]) -> None:
     """Atomic write: a temp file in the same folder, then os.replace."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump({"format": CACHE_FORMAT, "entries": dict(entries)}, f, indent=1,
+    text = json.dumps({"format": CACHE_FORMAT, "entries": dict(entries)}, indent=1,
                       sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_text_atomic(path, text)
 
 
 def run_zigzag(workload: list, hardware_yaml: str, mapping_yaml: str, opt: str,

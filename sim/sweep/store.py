@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.atomic import write_atomic, write_text_atomic
+from partitioner.atomic import write_atomic, write_text_atomic
 from sim.errors import UserError
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,7 @@
-"""Atomic file writes: a reader never sees half a file, and a failed write keeps the old one."""
+"""Atomic file writes: a reader never sees half a file, and a failed write keeps the old one.
+
+Lives in the lowest package so that every layer (hwmodels, noise, sim) shares one copy.
+"""
 from __future__ import annotations
 
 import os
