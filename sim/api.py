@@ -37,13 +37,12 @@ def _raw(config: str | Path | Mapping[str, Any], sets: Mapping[str, Any] | None)
 def run(config: str | Path | Mapping[str, Any], sets: Mapping[str, Any] | None = None,
         privacy: bool = True, out_dir: str | Path | None = None) -> pd.DataFrame:
     """`sim run` for one scenario: the results table (one row per valid cut)."""
-    from sim.run import run_scenario
+    from sim.run import evaluate_scenario, run_scenario
 
     scenario = build_scenario(_raw(config, sets))
     if out_dir is not None:
         return run_scenario(scenario, Path(out_dir), privacy=privacy).results
-    with tempfile.TemporaryDirectory(prefix="sim-api-") as tmp:
-        return run_scenario(scenario, Path(tmp), privacy=privacy).results
+    return evaluate_scenario(scenario, privacy=privacy).results
 
 
 @dataclass(frozen=True)

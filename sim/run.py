@@ -74,8 +74,20 @@ def describe(scenario: Scenario, graph: ModelGraph) -> str:
             f"cloud {scenario.cloud.name}; noise {scenario.noise.method}")
 
 
-def run_scenario(scenario: Scenario, out_dir: Path, privacy: bool = True,
-                 progress: bool = False, cache_dir: str | None = None) -> RunResult:
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything `sim run` computes for a scenario, before anything is written."""
+    results: pd.DataFrame
+    graph: ModelGraph
+    sims: dict
+    privacy_note: str
+    privacy_record: dict
+    wall_s: dict[str, float]
+
+
+def evaluate_scenario(scenario: Scenario, privacy: bool = True, progress: bool = False,
+                      cache_dir: str | None = None) -> Evaluation:
+    """Costs, simulation and (when enabled) privacy of every valid cut; writes no files."""
     wall: dict[str, float] = {}
     t0 = time.perf_counter()
     graph = scenario_graph(scenario, cache_dir)
@@ -91,7 +103,8 @@ def run_scenario(scenario: Scenario, out_dir: Path, privacy: bool = True,
 
     t = time.perf_counter()
     sims, utilization = simulate_cuts(graph, comp, scenario.edge, scenario.cloud, scenario.link,
-                         scenario.cloud_spec.queue, scenario.sim, batch, progress=progress)
+                                      scenario.cloud_spec.queue, scenario.sim, batch,
+                                      progress=progress)
     results = merge_simulated(results, sims, utilization)
     wall["simulate_s"] = time.perf_counter() - t
 
@@ -105,8 +118,17 @@ def run_scenario(scenario: Scenario, out_dir: Path, privacy: bool = True,
         wall["privacy_s"] = time.perf_counter() - t
     else:
         privacy_note = "privacy columns: not evaluated (privacy disabled)"
+    wall["evaluate_s"] = time.perf_counter() - t0
+    return Evaluation(results, graph, sims, privacy_note, privacy_record, wall)
+
+
+def run_scenario(scenario: Scenario, out_dir: Path, privacy: bool = True,
+                 progress: bool = False, cache_dir: str | None = None) -> RunResult:
+    t0 = time.perf_counter()
+    ev = evaluate_scenario(scenario, privacy, progress, cache_dir)
+    results, graph, wall = ev.results, ev.graph, dict(ev.wall_s)
     breakdown = energy_breakdown(results)
-    caption = f"Energy per request by cut. {describe(scenario, graph)}. {privacy_note}."
+    caption = f"Energy per request by cut. {describe(scenario, graph)}. {ev.privacy_note}."
 
     t = time.perf_counter()
     files = [out_dir / "results.csv"]
@@ -121,17 +143,17 @@ def run_scenario(scenario: Scenario, out_dir: Path, privacy: bool = True,
         "scenario": scenario.name, "config": scenario.resolved,
         "config_hash": scenario.config_hash, "sources": scenario.sources,
         "versions": package_versions(), "seeds": {"sim": scenario.sim.seed},
-        "wall_s": wall, "privacy": privacy_note, "privacy_provenance": privacy_record,
-        "cache_keys": {k: privacy_record[k] for k in ("model_cache_key",)
-                       if k in privacy_record},
+        "wall_s": wall, "privacy": ev.privacy_note, "privacy_provenance": ev.privacy_record,
+        "cache_keys": {k: ev.privacy_record[k] for k in ("model_cache_key",)
+                       if k in ev.privacy_record},
         "model": {"name": graph.model_name, "layers": graph.num_layers,
                   "total_macs": graph.total_macs, "valid_cuts": [c.cut for c in graph.cuts]},
         "latency_model": (f"discrete-event simulation: {scenario.sim.requests} requests x up to "
                           f"{scenario.sim.replications} replications per cut, warm-up "
                           f"{scenario.sim.warmup_requests} removed; energy columns are per "
                           "isolated inference, sim_total_mj under load"),
-        "simulation": {str(k): r.to_dict() for k, r in sims.items()},
+        "simulation": {str(k): r.to_dict() for k, r in ev.sims.items()},
     }
     files.append(out_dir / "run.json")
     write_run_record(files[-1], record)
-    return RunResult(results, breakdown, caption, privacy_note, tuple(files), wall)
+    return RunResult(results, breakdown, caption, ev.privacy_note, tuple(files), wall)

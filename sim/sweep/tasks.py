@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sim.config import build_scenario
 from sim.costs import RESULT_COLUMNS, NoiseCostModel, cut_components, link_costs
-from sim.overrides import set_path
-from sim.run import run_scenario
+from sim.run import evaluate_scenario
 from sim.sweep.rows import FLOAT_FORMAT, config_prefix, csv_field, fmt_float, frame_rows
 from sim.sweep.validate import (Assignments, apply, graph_for, group_key, numeric_fields,
                                 replaced_link)
@@ -75,13 +72,9 @@ def figures_of(index: int, cut, latency_ms, total_mj, edge_energy_mj, accuracy_l
 # ----------------------------------------------------------------------------- per configuration
 def scenario_rows(base: dict, index: int, assignments: Assignments,
                   privacy: bool) -> tuple[str, np.ndarray]:
-    raw = apply(base, assignments)
-    # the sweep keeps only the results table; per-configuration plots and tables would cost more
-    raw = set_path(set_path(raw, "report.plots", False), "report.formats", [])
-    scenario = build_scenario(raw)
-    with tempfile.TemporaryDirectory(prefix="sim-sweep-") as tmp:
-        result = run_scenario(scenario, Path(tmp), privacy=privacy)
-    r = result.results
+    # the sweep keeps only the results table: nothing is written per configuration
+    scenario = build_scenario(apply(base, assignments))
+    r = evaluate_scenario(scenario, privacy=privacy).results
     text = frame_rows(config_prefix(index, [v for _, v in assignments]), r)
     return text, figures_of(index, r["cut"], r["latency_ms"], r["total_mj"],
                             r["edge_compute_mj"] + r["noise_mj"] + r["comm_mj"],
