@@ -13,9 +13,6 @@ from partitioner.atomic import write_atomic  # noqa: E402
 
 ENERGY_PARTS = [("edge_mj", "edge compute + noise"), ("comm_mj", "communication"),
                 ("cloud_mj", "cloud compute")]
-LATENCY_PARTS = [("edge_compute_ms", "edge compute"), ("noise_ms", "noise"),
-                 ("uplink_ms", "uplink"), ("cloud_compute_ms", "cloud compute"),
-                 ("downlink_ms", "downlink")]
 
 
 def _save(fig, path: Path) -> None:
@@ -36,16 +33,22 @@ def _stacked(ax, df: pd.DataFrame, parts, x_labels) -> None:
 def energy_plot(breakdown: pd.DataFrame, title: str, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(max(6, 0.22 * len(breakdown)), 3.5))
     _stacked(ax, breakdown, ENERGY_PARTS, breakdown["cut"].astype(str))
+    # linear: on a log axis the heights of stacked segments would not add up visually
     ax.set_ylabel("energy per request (mJ)")
-    ax.set_yscale("log")
     ax.set_title(title, fontsize=9)
     _save(fig, path)
 
 
 def latency_plot(results: pd.DataFrame, title: str, path: Path) -> None:
+    # Latencies span orders of magnitude (saturated cuts), so a log axis with the mean and
+    # p99 as markers, not stacked components.
     fig, ax = plt.subplots(figsize=(max(6, 0.22 * len(results)), 3.5))
-    _stacked(ax, results, LATENCY_PARTS, results["cut"].astype(str))
-    ax.plot(results["cut"].astype(str), results["latency_p99_ms"], "k.", label="p99")
+    x = results["cut"].astype(str)
+    ax.plot(x, results["latency_ms"], "o", label="mean")
+    ax.plot(x, results["latency_p99_ms"], "k_", markersize=10, label="p99")
+    ax.set_xlabel("cut (layers on the edge)")
+    ax.tick_params(axis="x", labelsize=7, rotation=90)
+    ax.legend(fontsize=8)
     ax.set_ylabel("latency per request (ms)")
     ax.set_yscale("log")
     ax.set_title(title, fontsize=9)
