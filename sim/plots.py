@@ -1,6 +1,7 @@
 """Paper-ready plots of a run (PNG, written atomically)."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -66,9 +67,9 @@ def privacy_plot(results: pd.DataFrame, title: str, path: Path) -> None:
         for _, row in have.iterrows():
             ax.annotate(str(int(row["cut"])), (row["accuracy_loss_pct"], row["mi_loss_pct"]),
                         fontsize=7)
-    ax.set_xlabel("accuracy loss (%)")
+    ax.set_xlabel("accuracy loss (percentage points)")
     ax.set_ylabel("mutual-information loss (%)")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(textwrap.fill(title, 60), fontsize=8)
     _save(fig, path)
 
 
