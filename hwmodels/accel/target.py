@@ -51,10 +51,9 @@ class AcceleratorModel(Protocol):
     def evaluate(self, arrays: LayerArrays, batch_size: int) -> AccelResult: ...
 
 
-@dataclass(frozen=True)
-class AcceleratorTarget:
-    """Any accelerator model as a ComputeTarget: one layer is a length-1 evaluation."""
-    model: Any                                 # an AcceleratorModel
+class ModelPowers:
+    """A target's name and powers are its accelerator model's (shared by every backend)."""
+    model: Any
 
     @property
     def name(self) -> str:
@@ -67,6 +66,12 @@ class AcceleratorTarget:
     @property
     def idle_power_w(self) -> float:
         return self.model.idle_power_w
+
+
+@dataclass(frozen=True)
+class AcceleratorTarget(ModelPowers):
+    """Any accelerator model as a ComputeTarget: one layer is a length-1 evaluation."""
+    model: Any                                 # an AcceleratorModel
 
     def layer_cost(self, layer: LayerProfile, batch_size: int, dtype: str) -> LayerCost:
         r = self.model.evaluate(layer_arrays([layer]), batch_size)

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from hwmodels.accel.shapes import layer_arrays
-from hwmodels.accel.target import AcceleratorTarget
+from hwmodels.accel.target import AcceleratorTarget, ModelPowers
 from hwmodels.cost import LayerCost
 from partitioner.atomic import write_text_atomic
 from partitioner.types import LayerProfile
@@ -217,7 +217,7 @@ def run_zigzag(workload: list, hardware_yaml: str, mapping_yaml: str, opt: str,
 
 
 @dataclass
-class ZigZagTarget:
+class ZigZagTarget(ModelPowers):
     """A ComputeTarget pricing conv/linear layers with ZigZag (cached), the rest analytically.
 
     `runner` replaces the ZigZag call (tests); `use_cache=False` bypasses the cache (cold
@@ -266,18 +266,6 @@ class ZigZagTarget:
         self.analytic = AcceleratorTarget(self.model)
         self.zigzag_calls = 0
         self._memo: dict[str, dict] = {}
-
-    @property
-    def name(self) -> str:
-        return self.model.name
-
-    @property
-    def active_power_w(self) -> float:
-        return self.model.active_power_w
-
-    @property
-    def idle_power_w(self) -> float:
-        return self.model.idle_power_w
 
     # -- one MAC layer ---------------------------------------------------------------------
     def key_fields(self, layer: LayerProfile, batch_size: int) -> dict[str, Any]:
