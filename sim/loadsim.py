@@ -6,24 +6,15 @@ device and the shared cloud, radio promotion and tail sharing, and confidence in
 """
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from hwmodels.cost import ComputeTarget, layer_costs
-from partitioner.graph import ModelGraph
 from hwmodels.link import LinkModel
+from partitioner.graph import ModelGraph
 from sim.costs import CutComponents
-from sim.des import CloudQueue, CutResult, SimSettings, StageCosts, simulate
-
-log = logging.getLogger(__name__)
-
-# simulated latency parts -> results.csv columns
-PART_COLUMNS = ("edge_queue_ms", "edge_compute_ms", "noise_ms", "uplink_ms", "cloud_queue_ms",
-                "cloud_compute_ms", "downlink_ms")
-
+from sim.des import LATENCY_PARTS, CloudQueue, CutResult, SimSettings, StageCosts, simulate
 
 def cloud_batch_latencies_s(graph: ModelGraph, cloud: ComputeTarget, batch_size: int,
                             max_batch: int) -> np.ndarray:
@@ -88,7 +79,7 @@ def merge_simulated(results: pd.DataFrame, sims: dict[int, CutResult],
     simulated energy under load (idle power and shared radio tail included) beside it."""
     df = results.copy()
     rows = [sims[int(k)] for k in df["cut"]]
-    for col in PART_COLUMNS:
+    for col in LATENCY_PARTS:     # simulated means, under the results.csv column names
         df[col] = [r.latency_parts_ms[col] for r in rows]
     df["latency_ms"] = [r.latency_ms.mean for r in rows]
     df["latency_ci95_ms"] = [r.latency_ms.half_width for r in rows]

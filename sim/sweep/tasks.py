@@ -82,14 +82,6 @@ def scenario_rows(base: dict, index: int, assignments: Assignments,
 
 
 # ----------------------------------------------------------------------------- vectorized
-def noise_model(scenario) -> NoiseCostModel:
-    """The noise cost model `sim run` prices (from the full noise spec where it has one)."""
-    from_spec = getattr(NoiseCostModel, "from_spec", None)
-    if from_spec is not None and hasattr(scenario.noise, "order_mode"):
-        return from_spec(scenario.noise)
-    return NoiseCostModel(scenario.noise.method)
-
-
 def stacked_link(links: list[Any]) -> Any:
     """One link model whose fields that differ between `links` are (n, 1) columns, built
     without re-checking (each row was checked when its own model was built)."""
@@ -189,7 +181,8 @@ def cost_rows(base: dict, configs: tuple[tuple[int, Assignments], ...],
     for members in groups.values():
         scenario = build_scenario(apply(base, members[0][1]))
         comp = cut_components(graph_for(scenario), scenario.edge, scenario.cloud,
-                              noise_model(scenario), scenario.workload.batch_size)
+                              NoiseCostModel.from_spec(scenario.noise),
+                              scenario.workload.batch_size)
         links = [replaced_link(scenario.link, a, link_keys) for _, a in members]
         columns = group_columns(comp, group_link_costs(comp, links))
         prefixes = [config_prefix(i, [v for _, v in a]) for i, a in members]
