@@ -82,7 +82,7 @@ def train_cloak(local: nn.Module, remote: nn.Module, data: Dataset, spec: CloakS
             loss.backward()
             opt.step()
         log.debug("cloak epoch %d loss %.4f mean B %.4f", epoch, float(loss.detach()),
-                  float(noise.scale().mean()))
+                  float(noise.scale().detach().mean()))
     with torch.no_grad():
         b = noise.scale()
         acc = accuracy(lambda a: remote(noise(a, gen, suppress=True)), a_held, data.heldout.y)

@@ -5,9 +5,11 @@
 - a `.npz` file (loaded with allow_pickle=False): `x` (N, H, W), (N, C, H, W) or (N, D);
   `y_public` int (N,); optional `y_private` int (N,). uint8 images are scaled by 1/255, float
   arrays are taken as given.
-- an image folder: one subfolder per public class (sorted names -> labels 0, 1, ...). Pillow is
-  not installed in this environment, so only PNG files are read (matplotlib reads PNG on its
-  own); other files are skipped with a warning. A folder has no private label.
+- an image folder: one subfolder per public class (sorted names -> labels 0, 1, ...; hidden
+  folders and files are ignored). Images are read by matplotlib (PNG natively, JPEG, BMP, GIF,
+  TIFF and WebP through Pillow, which matplotlib requires); other files are skipped with a
+  warning. Every class folder needs at least one image, and an unreadable image is a DataError
+  naming the file. A folder has no private label.
 
 Every source is adapted to the model's input shape: images are resized bilinearly and their
 channels replicated (gray -> C) or averaged (C -> gray); a 1-d input shape (D,) receives the
@@ -135,31 +137,57 @@ def load_npz(path: str, input_shape: tuple[int, ...], seed: int) -> Dataset:
     return split_dataset(Path(path).name, adapted, y_pub, y_priv, seed)
 
 
-def load_image_folder(path: str, input_shape: tuple[int, ...], seed: int) -> Dataset:
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+def _visible(folder: Path) -> list[Path]:
+    # .ipynb_checkpoints, .DS_Store and the like are neither classes nor images
+    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def _read_image(f: Path) -> np.ndarray:
+    """(H, W, C) floats in [0, 1]: PNG comes as floats, other formats as integers."""
     import matplotlib.image as mpimg
 
-    classes = sorted(d.name for d in Path(path).iterdir() if d.is_dir())
+    try:
+        img = np.asarray(mpimg.imread(f))
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:   # Pillow's decoding errors
+        raise DataError(f"{f}: not a readable image ({exc})") from None
+    if np.issubdtype(img.dtype, np.integer):
+        img = img / np.iinfo(img.dtype).max
+    img = img.astype(np.float32)
+    return img[..., None] if img.ndim == 2 else img[..., :3]
+
+
+def load_image_folder(path: str, input_shape: tuple[int, ...], seed: int) -> Dataset:
+    classes = [d.name for d in _visible(Path(path)) if d.is_dir()]
     if len(classes) < 2:
         raise DataError(f"{path}: an image folder needs one subfolder per public class "
                         f"(at least 2), found {len(classes)}")
     size = tuple(input_shape[1:]) if len(input_shape) == 3 else (28, 28)
-    images, labels, skipped = [], [], 0
+    images, labels, skipped, empty = [], [], 0, []
     for label, cls in enumerate(classes):
-        for f in sorted((Path(path) / cls).iterdir()):
-            if f.suffix.lower() != ".png":   # PIL (for JPEG etc.) is not installed here
+        count = len(labels)
+        for f in _visible(Path(path) / cls):
+            if f.suffix.lower() not in IMAGE_SUFFIXES:
                 skipped += 1
                 continue
-            img = np.asarray(mpimg.imread(f), dtype=np.float32)   # PNG -> floats in [0, 1]
-            img = img[..., None] if img.ndim == 2 else img[..., :3]
+            img = _read_image(f)
             t = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))).unsqueeze(0)
             images.append(adapt(t.mean(1, keepdim=True) if t.shape[1] != 3 else t,
                                 (t.shape[1] if t.shape[1] == 3 else 1, *size)))
             labels.append(label)
+        if len(labels) == count:
+            empty.append(cls)
     if skipped:
-        log.warning("%s: skipped %d non-PNG files (Pillow is not installed; only PNG is read)",
-                    path, skipped)
+        log.warning("%s: skipped %d files that are not images (%s)", path, skipped,
+                    ", ".join(IMAGE_SUFFIXES))
+    if empty:   # a class without images would leave a label that nothing carries
+        raise DataError(f"{path}: class folder(s) {', '.join(map(repr, empty))} hold no "
+                        f"images ({', '.join(IMAGE_SUFFIXES)}); every class folder needs at "
+                        "least one")
     if len(labels) < 20:
-        raise DataError(f"{path}: found {len(labels)} PNG images in {len(classes)} class "
+        raise DataError(f"{path}: found {len(labels)} images in {len(classes)} class "
                         f"folders; need at least 20")
     chans = {im.shape[1] for im in images}
     x = torch.cat([im if im.shape[1] == max(chans) else im.repeat(1, max(chans), 1, 1)

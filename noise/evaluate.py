@@ -13,9 +13,13 @@ Figures (see `CutPrivacy`):
   are fitted on the noiseless activation and applied to clean and noisy alike, so both MI
   figures see the same projection; a projection can only lower MI (data processing), so the
   figures are lower bounds on the full-dimensional MI. k-NN estimators are reliable only in
-  low dimension (tests/test_mi.py: KSG within 10 % at d <= 3, 0.78 of the truth at d = 5),
-  which is why mi_dim is small. mi_loss_pct = 100 (1 - max(MI_noisy, 0) / MI_clean), same
-  estimator, same samples, same projection.
+  low dimension (tests/test_mi.py: KSG within 10 % at d <= 3 with 4000 samples, 0.78 of the
+  truth at d = 5), which is why mi_dim is small. mi_loss_pct = 100 (1 - max(MI_noisy, 0) /
+  MI_clean), same estimator, same samples, same projection: KSG's understatement is nearly one
+  factor across noise levels at a given (d, n) and cancels there. On Gaussian channels at
+  d = 4 and 359 samples (digits) KSG reads about 0.6 of the true bits, while its loss is
+  within 6 points of the closed-form loss on average, with a spread of up to 5 points; read
+  mi_bits as a relative figure and mi_loss_pct as the measurement.
 - the adversary: standardize, PCA to `adversary_dim`, multinomial logistic regression trained on
   transmitted tensors of the train split (noise sampled the same way, other seeds) to predict
   the private label; its misclassification on the test split, and the same pipeline on

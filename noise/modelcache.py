@@ -5,6 +5,9 @@ atomically (temporary file + os.replace). The sidecar is written last, so a cras
 two leaves an entry without a valid sidecar, which counts as absent. Reading verifies the
 checksum before the payload is parsed; a mismatch, a short file or a parse failure is logged,
 the entry deleted and rebuilt: a corrupt entry is never used.
+Processes sharing the cache (a parallel sweep) take an exclusive lock per entry, so one builds
+while the others wait and then read it: no work is duplicated, and nobody takes an entry that
+is half written (payload there, sidecar not yet) for a corrupt one and deletes it.
 
 Models are stored as a state_dict through `torch.save` and read with
 `torch.load(weights_only=True)`; noise collections as their own `.npz` format.
@@ -17,8 +20,9 @@ import hashlib
 import json
 import logging
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from partitioner.atomic import write_atomic
 
@@ -47,6 +51,23 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+@contextmanager
+def entry_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on `path` (POSIX flock; released if the holder dies)."""
+    try:
+        import fcntl
+    except ImportError:       # not POSIX: no cross-process lock, entries are still verified
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 class ArtifactCache:
@@ -89,6 +110,12 @@ class ArtifactCache:
                      load: Callable[[str], T]) -> tuple[T, bool, str]:
         """(object, hit, digest): a verified cached object, or a freshly built and stored one."""
         payload, sidecar = self.paths(kind, key, suffix)
+        with entry_lock(sidecar.with_suffix(".lock")):
+            return self._get_or_build(payload, sidecar, key, build, save, load)
+
+    def _get_or_build(self, payload: Path, sidecar: Path, key: dict[str, Any],
+                      build: Callable[[], T], save: Callable[[T, str], None],
+                      load: Callable[[str], T]) -> tuple[T, bool, str]:
         digest = payload.stem
         if sidecar.exists() or payload.exists():
             problem = self._valid(payload, sidecar, key)

@@ -228,6 +228,10 @@ def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFram
                                            load_json)
         except CollectionError as exc:
             raise UserError(str(exc)) from None
+        if hit and "noise_cache_hit" in r:
+            # the stored flag describes the run that measured this result; this run needed
+            # no noise at all
+            r = {**r, "noise_cache_hit": None}
         per_cut[str(cut)] = {**r, "result_cache_hit": hit}
         if "skipped" not in r:
             rows.append({"cut": cut, **{c: r[c] for c in PRIVACY_COLUMNS + EXTRA_COLUMNS}})
@@ -248,7 +252,10 @@ def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFram
         "train_width": width, "reduced_model": reduced_note or None,
         "estimator": estimator, "mi_samples": n_s, "mi_dims": [list(d) for d in dims],
         "noise_method": scenario.noise.method, "cuts_requested": p.cuts, "cuts": cuts,
-        "cut_0": "not applicable to Shredder (empty)", "cut_L": "output sent without noise",
+        "cut_0": {"shredder": "not applicable to Shredder (empty)",
+                  "none": "the raw input, sent as it is"}.get(
+                      scenario.noise.method, "the raw input, noised like any other cut"),
+        "cut_L": "output sent without noise",
         "adversary": ("standardize + PCA(<= 64) + logistic regression on transmitted tensors "
                       "of the train split, noise sampled by the kernels; misclassification "
                       "of the private label on the test split"),

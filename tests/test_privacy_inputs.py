@@ -92,6 +92,33 @@ def test_cache_hits_then_rebuilds_a_corrupt_entry(tmp_path, caplog):
     assert cache.get_or_build(*args)[1] is True          # the rebuilt entry is used again
 
 
+def test_concurrent_builders_of_one_entry_build_it_once(tmp_path):
+    """Two workers of a parallel sweep ask for the same entry at once: one builds while the
+    other waits on the entry's lock, then reads the finished entry (no duplicate work, and no
+    half-written entry taken for a corrupt one)."""
+    import threading
+    import time
+
+    cache, key, calls, results = ArtifactCache(tmp_path), {"arch": "t", "seed": 0}, [], []
+    inner = _counting_build(calls)
+
+    def slow_build():
+        time.sleep(0.3)          # long enough that the second caller arrives during the build
+        return inner()
+
+    def worker():
+        results.append(cache.get_or_build("models", key, ".pt", slow_build, save_state_dict,
+                                          load_state_dict))
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+    assert sorted(hit for _, hit, _ in results) == [False, True]
+    assert torch.equal(results[0][0]["w"], results[1][0]["w"])
+
+
 def test_a_different_key_is_a_different_entry(tmp_path):
     cache, calls = ArtifactCache(tmp_path), []
     cache.get_or_build("m", {"epochs": 1}, ".pt", _counting_build(calls), save_state_dict,

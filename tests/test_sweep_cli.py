@@ -1,6 +1,7 @@
 """`sim sweep` options end to end: outputs, and exit 2 (one line per problem, before any work)
 for unknown keys, wrong types, bad presets and a folder holding other arguments' sweep."""
 import argparse
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +10,7 @@ import pytest
 from sim.costs import RESULT_COLUMNS
 from sim.errors import UserError
 from sim.sweep.cli import add_sweep_arguments, cmd_sweep
+from sim.sweep.report import provenance_sentence
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 LENET = str(CONFIGS / "tx2_lenet.yaml")
@@ -81,6 +83,9 @@ def test_sweep_writes_outputs_and_refuses_other_arguments(tmp_path, capsys):
                  "plots/config-0_privacy_accuracy.png"):
         assert (out_dir / name).stat().st_size > 0, name
     assert r"\begin{tabular}" in (out_dir / "best.tex").read_text()
+    for name in ("best.md", "best_cuts.md", "pareto.md"):
+        caption = (out_dir / name).read_text().splitlines()[0]
+        assert caption.endswith("Privacy columns: not evaluated (cost-only sweep)."), name
 
     # same arguments: nothing to compute; other arguments: refused, folder untouched
     code, out = sweep_cli(capsys, LENET, "--grid", "link.uplink_mbps=1,100", "--grid",
@@ -105,3 +110,36 @@ def test_option_mistakes_exit_2(tmp_path, capsys):
     code, out = sweep_cli(capsys, LENET, "--grid", "link.uplink_mbps=1", "--scheduler",
                           "tcp://127.0.0.1:1", "--out", str(tmp_path))
     assert code == 2 and "--scheduler: needs --executor dask" in out
+
+
+def test_sweep_tables_name_the_privacy_provenance(tmp_path, capsys, monkeypatch):
+    """Privacy evaluated in a sweep: the tables' captions and the manifest say which data,
+    weights and estimator produced the privacy columns, as `sim run`'s caption does."""
+    monkeypatch.setenv("SPLITSIM_CACHE_DIR", str(tmp_path / "cache"))
+    out_dir = tmp_path / "sw"
+    fast = ["noise.collection_size=1", "noise.max_attempts_factor=4", "noise.shredder.init_b=1.0",
+            "noise.shredder.iterations=150", "noise.shredder.min_iterations=100",
+            "privacy.cuts=[8]", "sim.requests=200"]
+    code, out = sweep_cli(capsys, LENET, "--grid", "link.uplink_mbps=1,100", "--out",
+                          str(out_dir), "--no-progress", "--no-plots",
+                          *[a for s in fast for a in ("--set", s)])
+    assert code == 0, out
+    sweep = pd.read_csv(out_dir / "sweep.csv")
+    assert sweep.loc[sweep["cut"] == 8, "mi_bits"].notna().all()
+    manifest = json.loads((out_dir / "manifest.json").read_text())
+    (note,) = manifest["privacy_provenance"]        # the link does not change the privacy
+    for words in ("digits", "weights trained locally", "ksg", "359 test samples"):
+        assert words in note, words
+    assert note in out
+    for name in ("best.md", "pareto.md", "best_cuts.md"):
+        caption = (out_dir / name).read_text().splitlines()[0]
+        assert caption.endswith(note[0].upper() + note[1:] + "."), name
+    tex = (out_dir / "pareto.tex").read_text()
+    assert "359 test samples" in tex
+
+
+def test_differing_provenance_is_listed_numbered():
+    assert provenance_sentence(("privacy columns: a",)) == "Privacy columns: a."
+    assert provenance_sentence(("privacy columns: a", "privacy columns: b")) == (
+        "Privacy columns differ between configurations: (1) privacy columns: a; "
+        "(2) privacy columns: b.")

@@ -83,7 +83,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(f"{n} configurations x cuts = {len(result.figures)} rows "
           f"({result.computed_configs} computed now, {n - result.computed_configs} resumed) "
           f"in {result.wall_s['total_s']:.1f} s; executor {executor.name}")
-    for note in result.notes:
+    for note in result.notes + result.privacy_notes:
         print(note)
     hist = result.best
     feasible = hist.row >= 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
@@ -30,9 +31,17 @@ class InlineExecutor:
             yield fn(task)
 
 
+def limit_threads(threads: int) -> None:
+    """Worker initializer: cap torch's, OpenMP's and numba's thread pools. It runs in the
+    fresh (spawned) worker before any task imports them, so the environment is enough; without
+    it every worker starts one thread per core and the cores are oversubscribed."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[var] = str(threads)
+
+
 class PoolExecutor:
     """A local process pool. Workers are spawned, not forked: a fork of a process that has
-    used torch's thread pools can deadlock."""
+    used torch's thread pools can deadlock. The cores are shared out between the workers."""
     name = "local"
 
     def __init__(self, workers: int) -> None:
@@ -40,8 +49,10 @@ class PoolExecutor:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> "PoolExecutor":
+        threads = max(1, (os.cpu_count() or 1) // self.workers)
         self._pool = ProcessPoolExecutor(self.workers,
-                                         mp_context=multiprocessing.get_context("spawn"))
+                                         mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=limit_threads, initargs=(threads,))
         return self
 
     def __exit__(self, *exc: Any) -> None:

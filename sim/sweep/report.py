@@ -22,12 +22,12 @@ MAX_TABLE_ROWS = 200      # a longer table belongs in the CSV, not in a paper
 
 def write_reports(out_dir: Path, plan: SweepPlan, fig: np.ndarray, lines: list[str],
                   best: BestCuts, pareto: np.ndarray, objective: Objective,
-                  plots: bool) -> list[Path]:
+                  privacy_notes: tuple[str, ...], plots: bool) -> list[Path]:
     keys = plan.spec.keys
     files = [out_dir / "best.csv", out_dir / "pareto.csv"]
     write_text_atomic(files[0], best_text(plan, lines, best, objective))
     write_text_atomic(files[1], header(keys) + "".join(lines[i] for i in pareto))
-    files += write_tables(out_dir, plan, fig, best, pareto, objective)
+    files += write_tables(out_dir, plan, fig, best, pareto, objective, privacy_notes)
     if plots:
         from sim.sweep.plots import write_sweep_plots
         files += write_sweep_plots(out_dir, plan, fig, lines, best, pareto)
@@ -73,21 +73,32 @@ def cut_histogram(best: BestCuts, fig: np.ndarray) -> pd.DataFrame:
     return df
 
 
+def provenance_sentence(privacy_notes: tuple[str, ...]) -> str:
+    """The privacy provenance for a caption: one sentence, or each distinct one numbered when
+    swept keys changed the data, the weights or the noise."""
+    if len(privacy_notes) == 1:
+        return privacy_notes[0][0].upper() + privacy_notes[0][1:] + "."
+    listed = "; ".join(f"({i}) {n}" for i, n in enumerate(privacy_notes, 1))
+    return f"Privacy columns differ between configurations: {listed}."
+
+
 def write_tables(out_dir: Path, plan: SweepPlan, fig: np.ndarray, best: BestCuts,
-                 pareto: np.ndarray, objective: Objective) -> list[Path]:
+                 pareto: np.ndarray, objective: Objective,
+                 privacy_notes: tuple[str, ...]) -> list[Path]:
     caption = (f"Best cut per configuration under objective {objective.label} "
-               f"({len(best.config)} configurations)")
-    tables = {"best_cuts": (cut_histogram(best, fig), f"How often each cut is best. {caption}.")}
+               f"({len(best.config)} configurations). {provenance_sentence(privacy_notes)}")
+    tables = {"best_cuts": (cut_histogram(best, fig), f"How often each cut is best. {caption}")}
     bf = best_frame(plan, fig, best)
     if len(bf) <= MAX_TABLE_ROWS:
-        tables["best"] = (bf, caption + ".")
+        tables["best"] = (bf, caption)
     pf = pd.DataFrame({"config": fig[pareto, COL["config"]].astype(int),
                        "cut": fig[pareto, COL["cut"]].astype(int),
                        "latency_ms": fig[pareto, COL["latency_ms"]],
                        "total_mj": fig[pareto, COL["total_mj"]],
                        "mi_loss_pct": fig[pareto, COL["mi_loss_pct"]]})
     if len(pf) <= MAX_TABLE_ROWS:
-        tables["pareto"] = (pf, f"Pareto front across the sweep ({len(pf)} rows).")
+        tables["pareto"] = (pf, f"Pareto front across the sweep ({len(pf)} rows). "
+                                f"{provenance_sentence(privacy_notes)}")
     files = []
     for name, (df, cap) in tables.items():
         headers = {c: c for c in df.columns}

@@ -22,7 +22,7 @@ from sim.sweep.tasks import ChunkTask, run_chunk
 from sim.sweep.validate import SweepPlan, validate_plan
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2          # 2: parts carry their privacy provenance
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class SweepResult:
     best: BestCuts
     pareto: np.ndarray
     notes: tuple[str, ...]
+    privacy_notes: tuple[str, ...]   # distinct provenance sentences of the privacy columns
     files: tuple[Path, ...]
     computed_configs: int            # in this call (the rest came from earlier parts)
     wall_s: dict[str, float]
@@ -94,14 +95,17 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path, executor=None,
 
     texts: dict[int, str] = {}
     figures: dict[int, np.ndarray] = {}
+    notes: dict[int, tuple[str, ...]] = {}
     executor = executor or InlineExecutor()
     with tqdm(total=len(plan.configs), initial=resumed, unit="config", desc="sweep",
               file=sys.stderr, disable=not options.progress, dynamic_ncols=True) as bar:
         if pending:
             with executor:
                 for result in executor.map_unordered(run_chunk, pending):
-                    store.write_part(result.chunk, result.text, result.figures)
+                    store.write_part(result.chunk, result.text, result.figures,
+                                     result.privacy_notes)
                     texts[result.chunk], figures[result.chunk] = result.text, result.figures
+                    notes[result.chunk] = result.privacy_notes
                     bar.update(len(tasks[result.chunk].configs))
                     if on_chunk is not None:
                         on_chunk(result.chunk)
@@ -109,9 +113,10 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path, executor=None,
 
     t = time.perf_counter()
     for chunk in sorted(done):
-        texts[chunk], figures[chunk] = store.read_part(chunk)
+        texts[chunk], figures[chunk], notes[chunk] = store.read_part(chunk)
+    privacy_notes = tuple(dict.fromkeys(n for c in range(len(tasks)) for n in notes[c]))
     sweep_csv = store.merge(header(plan.spec.keys), texts)
-    store.mark_complete(record)
+    store.mark_complete(record, privacy_notes)
     fig = (np.concatenate([figures[c] for c in range(len(tasks))]) if tasks
            else np.empty((0, 7)))
     best = best_cuts(fig, objective)
@@ -121,8 +126,8 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path, executor=None,
     t = time.perf_counter()
     lines = "".join(texts[c] for c in range(len(tasks))).splitlines(keepends=True)
     files = [sweep_csv] + write_reports(out_dir, plan, fig, lines, best, pareto, objective,
-                                        options.plots)
+                                        privacy_notes, options.plots)
     wall["report_s"] = time.perf_counter() - t
     wall["total_s"] = time.perf_counter() - t0
     return SweepResult(out_dir, plan, fig, best, pareto, best.notes + pareto_notes,
-                       tuple(files), len(plan.configs) - resumed, wall)
+                       privacy_notes, tuple(files), len(plan.configs) - resumed, wall)

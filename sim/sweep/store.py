@@ -3,6 +3,7 @@
 Layout of OUT/:
     manifest.json            the arguments' fingerprint and hash, the chunking, `complete`
     parts/chunk-NNNNNN.npy   full-precision figures of the chunk's rows (written first)
+    parts/chunk-NNNNNN.json  the privacy provenance sentences of the chunk's rows
     parts/chunk-NNNNNN.csv   the chunk's sweep.csv rows (written last: a chunk is done iff it
                              exists, and atomic writes mean it is never half written)
     sweep.csv                header + parts in chunk order, written once all parts exist
@@ -43,6 +44,9 @@ class SweepStore:
     def figures_path(self, chunk: int) -> Path:
         return self.parts / f"chunk-{chunk:06d}.npy"
 
+    def notes_path(self, chunk: int) -> Path:
+        return self.parts / f"chunk-{chunk:06d}.json"
+
     # ------------------------------------------------------------------ manifest
     def open(self, manifest: dict, restart: bool) -> dict:
         """Start or resume; refuse a folder that holds a sweep made with other arguments."""
@@ -68,10 +72,10 @@ class SweepStore:
         write_text_atomic(path, json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
         return record
 
-    def mark_complete(self, record: dict) -> None:
+    def mark_complete(self, record: dict, privacy_notes: tuple[str, ...]) -> None:
+        record = {**record, "complete": True, "privacy_provenance": list(privacy_notes)}
         write_text_atomic(self.out_dir / MANIFEST,
-                          json.dumps({**record, "complete": True}, indent=2, sort_keys=True,
-                                     default=str) + "\n")
+                          json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
 
     def clear(self) -> None:
         for name in (MANIFEST, "sweep.csv", "best.csv", "pareto.csv"):
@@ -86,18 +90,22 @@ class SweepStore:
     # ------------------------------------------------------------------ parts
     def done(self) -> set[int]:
         return {c for c in range(self.n_chunks)
-                if self.text_path(c).exists() and self.figures_path(c).exists()}
+                if all(p.exists() for p in (self.text_path(c), self.figures_path(c),
+                                            self.notes_path(c)))}
 
-    def write_part(self, chunk: int, text: str, figures: np.ndarray) -> None:
+    def write_part(self, chunk: int, text: str, figures: np.ndarray,
+                   privacy_notes: tuple[str, ...]) -> None:
         def save(tmp: str) -> None:
             with open(tmp, "wb") as f:
                 np.save(f, figures)
         write_atomic(self.figures_path(chunk), save)
+        write_text_atomic(self.notes_path(chunk), json.dumps(list(privacy_notes)) + "\n")
         write_text_atomic(self.text_path(chunk), text)
 
-    def read_part(self, chunk: int) -> tuple[str, np.ndarray]:
+    def read_part(self, chunk: int) -> tuple[str, np.ndarray, tuple[str, ...]]:
         return (self.text_path(chunk).read_text(encoding="utf-8"),
-                np.load(self.figures_path(chunk)))
+                np.load(self.figures_path(chunk)),
+                tuple(json.loads(self.notes_path(chunk).read_text(encoding="utf-8"))))
 
     def merge(self, header: str, texts: dict[int, str]) -> Path:
         """sweep.csv from every part in chunk order; `texts` holds the chunks still in memory."""

@@ -41,21 +41,25 @@ ANALYSIS_COLUMNS = ("config", "cut", "latency_ms", "total_mj", "edge_energy_mj",
                     "accuracy_loss_pct", "mi_loss_pct")
 
 
+COST_ONLY_NOTE = "privacy columns: not evaluated (cost-only sweep)"
+
+
 @dataclass(frozen=True)
 class ChunkResult:
     chunk: int
     text: str                     # sweep.csv rows, by configuration index then cut
     figures: np.ndarray           # (rows, len(ANALYSIS_COLUMNS)) float64, same row order
+    privacy_notes: tuple[str, ...]   # the distinct provenance sentences of the chunk's rows
 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
     if task.cost_only:
         text, figures = cost_rows(task.base, task.configs, task.link_keys)
-    else:
-        parts = [scenario_rows(task.base, i, a, task.privacy) for i, a in task.configs]
-        text = "".join(t for t, _ in parts)
-        figures = np.concatenate([f for _, f in parts]) if parts else _empty()
-    return ChunkResult(task.chunk, text, figures)
+        return ChunkResult(task.chunk, text, figures, (COST_ONLY_NOTE,))
+    parts = [scenario_rows(task.base, i, a, task.privacy) for i, a in task.configs]
+    text = "".join(t for t, _, _ in parts)
+    figures = np.concatenate([f for _, f, _ in parts]) if parts else _empty()
+    return ChunkResult(task.chunk, text, figures, tuple(dict.fromkeys(n for _, _, n in parts)))
 
 
 def _empty() -> np.ndarray:
@@ -71,14 +75,16 @@ def figures_of(index: int, cut, latency_ms, total_mj, edge_energy_mj, accuracy_l
 
 # ----------------------------------------------------------------------------- per configuration
 def scenario_rows(base: dict, index: int, assignments: Assignments,
-                  privacy: bool) -> tuple[str, np.ndarray]:
-    # the sweep keeps only the results table: nothing is written per configuration
+                  privacy: bool) -> tuple[str, np.ndarray, str]:
+    # the sweep keeps only the results table and the privacy provenance sentence: nothing is
+    # written per configuration
     scenario = build_scenario(apply(base, assignments))
-    r = evaluate_scenario(scenario, privacy=privacy).results
+    ev = evaluate_scenario(scenario, privacy=privacy)
+    r = ev.results
     text = frame_rows(config_prefix(index, [v for _, v in assignments]), r)
     return text, figures_of(index, r["cut"], r["latency_ms"], r["total_mj"],
                             r["edge_compute_mj"] + r["noise_mj"] + r["comm_mj"],
-                            r["accuracy_loss_pct"], r["mi_loss_pct"])
+                            r["accuracy_loss_pct"], r["mi_loss_pct"]), ev.privacy_note
 
 
 # ----------------------------------------------------------------------------- vectorized
