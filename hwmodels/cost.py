@@ -6,7 +6,7 @@ Any edge or cloud compute target (a roofline device, an accelerator model) is pr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 from hwmodels.device import DeviceModel, layer_latency_s, layer_ops
 from partitioner.types import LayerProfile
@@ -26,23 +26,33 @@ class ComputeTarget(Protocol):
     def layer_cost(self, layer: LayerProfile, batch_size: int, dtype: str) -> LayerCost: ...
 
 
+class ModelPowers:
+    """A target's name and powers are its hardware model's (devices and every accelerator
+    backend)."""
+    model: Any
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def active_power_w(self) -> float:
+        return self.model.active_power_w
+
+    @property
+    def idle_power_w(self) -> float:
+        return self.model.idle_power_w
+
+
 @dataclass(frozen=True)
-class DeviceTarget:
+class DeviceTarget(ModelPowers):
     """A roofline device as a compute target: energy = power x latency, the power being the
     active power or, once calibrated, the op type's fitted power at the layer's size."""
     device: DeviceModel
 
     @property
-    def name(self) -> str:
-        return self.device.name
-
-    @property
-    def active_power_w(self) -> float:
-        return self.device.active_power_w
-
-    @property
-    def idle_power_w(self) -> float:
-        return self.device.idle_power_w
+    def model(self) -> DeviceModel:
+        return self.device
 
     def layer_cost(self, layer: LayerProfile, batch_size: int, dtype: str) -> LayerCost:
         latency_s = layer_latency_s(self.device, layer, batch_size, dtype)

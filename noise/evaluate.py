@@ -40,7 +40,8 @@ from torch import nn
 
 from noise.data import Dataset
 from noise.metrics import snr_db
-from noise.mi import ESTIMATORS, estimate_mi, gaussian_channel_mi, reduce_features
+from noise.mi import (ESTIMATORS, check_mi_settings, estimate_mi, gaussian_channel_mi,
+                      reduce_features)
 from noise.models import accuracy
 from noise.shredder import activations
 
@@ -63,10 +64,7 @@ class EvalSettings:
         if self.estimator not in ESTIMATORS:
             raise ValueError(f'"estimator" must be one of {", ".join(ESTIMATORS)}, '
                              f'got {self.estimator!r}')
-        if self.mi_samples < 20:
-            raise ValueError(f'"mi_samples" must be >= 20, got {self.mi_samples}')
-        if not 1 <= self.mi_dim <= 64:
-            raise ValueError(f'"mi_dim" must be between 1 and 64, got {self.mi_dim}')
+        check_mi_settings(self.mi_samples, self.mi_dim)
 
 
 @dataclass(frozen=True)

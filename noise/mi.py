@@ -134,10 +134,20 @@ class MIEstimate:
 ESTIMATORS: dict[str, Callable[..., float]] = {"ksg": ksg_mi, "kl-knn": kl_knn_mi}
 
 
+def check_mi_settings(mi_samples: int, mi_dim: int) -> None:
+    """Bounds on the sample count and the per-side dimension of an MI estimate, shared by the
+    scenario config and the evaluation settings."""
+    if mi_samples < 20:
+        raise ValueError(f'"mi_samples" must be >= 20, got {mi_samples}')
+    if not 1 <= mi_dim <= 64:
+        raise ValueError(f'"mi_dim" must be between 1 and 64, got {mi_dim}')
+
+
 def subsample_interval(estimator: Callable[[np.ndarray, np.ndarray], float], x: np.ndarray,
-                       y: np.ndarray, rounds: int = 20, fraction: float = 0.8, seed: int = 0,
-                       level: float = 0.95, point: float | None = None) -> tuple[float, float]:
-    """Normal interval around the full-sample estimate with a delete-d jackknife standard error.
+                       y: np.ndarray, point: float, rounds: int = 20, fraction: float = 0.8,
+                       seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Normal interval around `point`, the full-sample estimate, with a delete-d jackknife
+    standard error.
 
     A classic bootstrap resamples with replacement; duplicated pairs sit at distance 0 and send
     k-NN estimators to infinity, so random subsets of m = fraction * n pairs are drawn without
@@ -155,9 +165,8 @@ def subsample_interval(estimator: Callable[[np.ndarray, np.ndarray], float], x: 
     values = [estimator(x[idx], y[idx])
               for idx in (rng.choice(n, m, replace=False) for _ in range(rounds))]
     stderr = math.sqrt(m / (n - m) * float(np.var(values, ddof=1)))
-    centre = estimator(x, y) if point is None else point
     half = float(norm.ppf(0.5 + level / 2)) * stderr
-    return centre - half, centre + half
+    return point - half, point + half
 
 
 def estimate_mi(x: np.ndarray, y: np.ndarray, estimator: str = "ksg", k: int = 3,
@@ -169,7 +178,7 @@ def estimate_mi(x: np.ndarray, y: np.ndarray, estimator: str = "ksg", k: int = 3
     est = lambda a, b: fn(a, b, k=k)  # noqa: E731
     rng = np.random.default_rng(seed)
     bits = est(x, y)
-    lo, hi = subsample_interval(est, x, y, bootstrap_rounds, seed=seed, point=bits)
+    lo, hi = subsample_interval(est, x, y, bits, bootstrap_rounds, seed=seed)
     return MIEstimate(bits=bits, ci_low_bits=lo, ci_high_bits=hi,
                       shuffled_bits=est(x, y[rng.permutation(len(y))]), estimator=estimator,
                       samples=len(x), dim_x=x.shape[1], dim_y=y.shape[1])

@@ -20,6 +20,7 @@ from hwmodels.cost import ComputeTarget, DeviceTarget
 from hwmodels.device import DeviceModel
 from hwmodels.link import LinkModel
 from hwmodels.presets import CATEGORIES, load_raw, preset_names, strip_sources
+from noise.mi import check_mi_settings
 from noise.spec import NoiseSpec
 from partitioner.registry import UnknownNameError
 from partitioner.schema import build
@@ -103,10 +104,7 @@ class PrivacySpec:
             raise ValueError(f'"epochs" must be >= 1, got {self.epochs}')
         if self.width is not None and not 0 < self.width <= 1:
             raise ValueError(f'"width" must be in (0, 1], got {self.width}')
-        if self.mi_samples < 20:
-            raise ValueError(f'"mi_samples" must be >= 20, got {self.mi_samples}')
-        if not 1 <= self.mi_dim <= 64:
-            raise ValueError(f'"mi_dim" must be between 1 and 64, got {self.mi_dim}')
+        check_mi_settings(self.mi_samples, self.mi_dim)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from hwmodels.accel.shapes import LayerArrays, layer_arrays
-from hwmodels.cost import LayerCost
+from hwmodels.cost import LayerCost, ModelPowers
 from partitioner.types import LayerProfile
 
 ACCESS_LEVELS = ("mac", "rf", "array", "gb", "dram")
@@ -49,23 +49,6 @@ class AcceleratorModel(Protocol):
     idle_power_w: float
 
     def evaluate(self, arrays: LayerArrays, batch_size: int) -> AccelResult: ...
-
-
-class ModelPowers:
-    """A target's name and powers are its accelerator model's (shared by every backend)."""
-    model: Any
-
-    @property
-    def name(self) -> str:
-        return self.model.name
-
-    @property
-    def active_power_w(self) -> float:
-        return self.model.active_power_w
-
-    @property
-    def idle_power_w(self) -> float:
-        return self.model.idle_power_w
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from hwmodels.accel.shapes import layer_arrays
-from hwmodels.accel.target import AcceleratorTarget, ModelPowers
-from hwmodels.cost import LayerCost
+from hwmodels.accel.target import AcceleratorTarget
+from hwmodels.cost import LayerCost, ModelPowers
 from partitioner.atomic import write_text_atomic
 from partitioner.types import LayerProfile
 
