@@ -28,7 +28,7 @@ from scipy.optimize import least_squares
 
 from hwmodels.device import DeviceModel
 from hwmodels.presets import CATEGORIES, PRESET_DIR, device_preset
-from partitioner.atomic import write_text_atomic
+from core.atomic import write_text_atomic
 
 log = logging.getLogger(__name__)
 

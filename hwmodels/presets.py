@@ -14,8 +14,8 @@ import yaml
 
 from hwmodels.device import DeviceModel
 from hwmodels.link import LinkModel
-from partitioner.registry import UnknownNameError
-from partitioner.schema import build
+from core.registry import UnknownNameError
+from core.schema import build
 
 PRESET_DIR = Path(__file__).parent / "presets"
 

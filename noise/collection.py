@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from partitioner.atomic import write_atomic
+from core.atomic import write_atomic
 
 FORMAT = "shredder-collection"
 VERSION = 1

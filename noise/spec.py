@@ -1,6 +1,6 @@
 """The `noise:` config section as frozen dataclasses, checked when built.
 
-Build from YAML with `partitioner.schema.build(NoiseSpec, raw, "noise")`. YAML's `lambda` is a
+Build from YAML with `core.schema.build(NoiseSpec, raw, "noise")`. YAML's `lambda` is a
 Python keyword, so the field is `lambda_reg` (likewise in `cloak:`).
 """
 from __future__ import annotations

@@ -11,7 +11,7 @@ from typing import Callable
 
 from torch import nn
 
-from partitioner.registry import Registry
+from core.registry import Registry
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@
                       cost_only=True)
     sweep.rows, sweep.best, sweep.pareto            # DataFrames read from the CSVs
 
-Configs are a path, or a mapping shaped like the YAML. Mistakes raise sim.errors.UserError.
+Configs are a path, or a mapping shaped like the YAML. Mistakes raise core.errors.UserError.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from sim.config import build_scenario, load_yaml
-from sim.errors import UserError
+from core.errors import UserError
 from sim.overrides import set_path
 from sim.sweep.codesign import Objective
 from sim.sweep.executors import make_executor

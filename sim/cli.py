@@ -9,8 +9,8 @@ import sys
 from typing import Callable
 
 from noise.collection import CollectionError
-from partitioner.registry import UnknownNameError
-from sim.errors import UserError
+from core.registry import UnknownNameError
+from core.errors import UserError
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 

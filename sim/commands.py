@@ -8,7 +8,7 @@ from pathlib import Path
 from partitioner.graph import profile_model
 from sim.cli import command
 from sim.config import load_scenario
-from sim.errors import UserError
+from core.errors import UserError
 from sim.report import markdown_table
 
 

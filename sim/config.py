@@ -22,12 +22,12 @@ from hwmodels.link import LinkModel
 from hwmodels.presets import CATEGORIES, load_raw, preset_names, strip_sources
 from noise.mi import check_mi_settings
 from noise.spec import NoiseSpec
-from partitioner.registry import UnknownNameError
-from partitioner.schema import build
+from core.registry import UnknownNameError
+from core.schema import build
 from partitioner.types import DTYPE_BYTES
 from partitioner.zoo import MODELS
 from sim.des import CloudQueue, SimSettings
-from sim.errors import UserError
+from core.errors import UserError
 from sim.overrides import apply_sets, set_path
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from sim.errors import UserError
+from core.errors import UserError
 
 
 def parse_value(text: str) -> Any:

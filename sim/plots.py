@@ -10,7 +10,7 @@ matplotlib.use("Agg")  # no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from partitioner.atomic import write_atomic  # noqa: E402
+from core.atomic import write_atomic  # noqa: E402
 
 ENERGY_PARTS = [("edge_mj", "edge compute + noise"), ("comm_mj", "communication"),
                 ("cloud_mj", "cloud compute")]

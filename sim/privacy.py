@@ -27,14 +27,14 @@ from tqdm import tqdm
 from noise.collection import CollectionError, load_collection, save_collection
 from noise.datasets import DataError, fingerprint, load_data
 from noise.evaluate import EvalSettings, cloak_noise, evaluate_cut, shredder_noise
-from noise.modelcache import ArtifactCache, load_state_dict, save_state_dict
+from core.cache import ArtifactCache, load_state_dict, save_state_dict
 from noise.models import freeze
 from noise.train import TRAIN_RECIPE, NoiseTrainingError, build_collection, train_zoo_model
 from partitioner.graph import ModelGraph
 from partitioner.split import split
 from sim.config import Scenario
 from sim.costs import PRIVACY_COLUMNS
-from sim.errors import UserError
+from core.errors import UserError
 from sim.profiles import cached_profile
 
 log = logging.getLogger(__name__)

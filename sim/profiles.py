@@ -10,7 +10,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from noise.modelcache import ArtifactCache
+from core.cache import ArtifactCache
 from partitioner.graph import ModelGraph, graph_from_dict, graph_to_dict, profile_model
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from partitioner.atomic import write_atomic, write_text_atomic
+from core.atomic import write_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
 

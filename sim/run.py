@@ -13,7 +13,7 @@ import pandas as pd
 from partitioner.graph import ModelGraph
 from sim.profiles import cached_profile
 from sim.config import Scenario
-from sim.errors import UserError
+from core.errors import UserError
 from sim.costs import (NoiseCostModel, cut_components, energy_breakdown, link_costs,
                        results_frame)
 from sim.loadsim import merge_simulated, simulate_cuts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from partitioner.schema import build
+from core.schema import build
 from sim.des import ArrivalSpec, CloudQueue, SimSettings, load_trace
 from sim.des.arrivals import merged_arrivals
 from sim.des.workload import stream

@@ -92,8 +92,8 @@ def test_cache_key_atomic_write_and_corrupt_file(cache_env, tmp_path, monkeypatc
 
     # The write is atomic: a failure before the rename leaves the old file and no temp file.
     before = t.cache_path.read_text()
-    import partitioner.atomic
-    monkeypatch.setattr(partitioner.atomic.os, "replace",
+    import core.atomic
+    monkeypatch.setattr(core.atomic.os, "replace",
                         lambda *a, **k: (_ for _ in ()).throw(OSError("disk")))
     with pytest.raises(OSError):
         zb.write_cache(t.cache_path, {"x": {}})

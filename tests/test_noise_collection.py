@@ -6,7 +6,7 @@ import pytest
 
 from noise.collection import CollectionError, load_collection, save_collection
 from noise.spec import NoiseSpec
-from partitioner.schema import build
+from core.schema import build
 from tests.test_noise_kernels import _collection
 
 

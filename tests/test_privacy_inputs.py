@@ -8,7 +8,7 @@ import torch
 
 from noise.data import load_digits_dataset
 from noise.datasets import DataError, load_data, load_npz
-from noise.modelcache import ArtifactCache, cache_dir, load_state_dict, save_state_dict
+from core.cache import ArtifactCache, cache_dir, load_state_dict, save_state_dict
 from sim.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ import pytest
 
 from sim import api
 from sim.costs import RESULT_COLUMNS
-from sim.errors import UserError
+from core.errors import UserError
 
 LENET = Path(__file__).resolve().parent.parent / "configs" / "tx2_lenet.yaml"
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from sim.costs import RESULT_COLUMNS
-from sim.errors import UserError
+from core.errors import UserError
 from sim.sweep.cli import add_sweep_arguments, cmd_sweep
 from sim.sweep.report import provenance_sentence
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from sim.errors import UserError
+from core.errors import UserError
 from sim.sweep.codesign import Objective, best_cuts, pareto_rows, parse_weights
 
 NAN = np.nan

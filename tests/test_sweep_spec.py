@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from sim.errors import UserError
+from core.errors import UserError
 from sim.sweep.spec import (GridAxis, RangeAxis, expand, latin_hypercube, parse_axis,
                             parse_spec, split_values)
 

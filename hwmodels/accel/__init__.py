@@ -14,8 +14,8 @@ from hwmodels.accel.eyeriss import EyerissModel
 from hwmodels.accel.shapes import LayerArrays, conv_arrays, layer_arrays
 from hwmodels.accel.systolic import SystolicModel, systolic_cycles
 from hwmodels.accel.target import AccelResult, AcceleratorTarget
-from partitioner.registry import Registry
-from partitioner.schema import build
+from core.registry import Registry
+from core.schema import build
 
 ACCELERATOR_KINDS: Registry[type] = Registry("accelerator kind")
 ACCELERATOR_KINDS.register("eyeriss")(EyerissModel)

@@ -47,7 +47,7 @@ from typing import Any, Callable, Mapping, Sequence
 from hwmodels.accel.shapes import layer_arrays
 from hwmodels.accel.target import AcceleratorTarget
 from hwmodels.cost import LayerCost, ModelPowers
-from partitioner.atomic import write_text_atomic
+from core.atomic import write_text_atomic
 from partitioner.types import LayerProfile
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
-from partitioner.registry import Registry
+from core.registry import Registry
 
 if TYPE_CHECKING:
     from sim.des.settings import ArrivalSpec

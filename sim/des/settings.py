@@ -1,7 +1,7 @@
 """Settings of the discrete-event simulator: the `sim:` config section, the cloud server queue and
 the per-cut cost vector that the device models produce.
 
-All are frozen dataclasses checked when built, so that `partitioner.schema.build` can turn a raw
+All are frozen dataclasses checked when built, so that `core.schema.build` can turn a raw
 YAML mapping into them and report every problem with its key path. Messages start with the field
 name (`"rate_hz" must be > 0, got -1.0`) because the schema prefixes that name with the path.
 """

@@ -61,7 +61,7 @@ def objective_of(args: argparse.Namespace):
 def cmd_sweep(args: argparse.Namespace) -> int:
     # Imported here: the parser above must stay cheap for every other `sim` command.
     from sim.config import load_yaml
-    from sim.errors import UserError
+    from core.errors import UserError
     from sim.overrides import apply_sets
     from sim.sweep.executors import make_executor
     from sim.sweep.runner import SweepOptions, plan_sweep, run_sweep

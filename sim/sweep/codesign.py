@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.errors import UserError
+from core.errors import UserError
 from sim.sweep.objectives import OBJECTIVES, WEIGHT_TERMS
 from sim.sweep.tasks import ANALYSIS_COLUMNS
 

@@ -85,7 +85,7 @@ class DaskExecutor:
             try:
                 self._client = Client(self.scheduler, timeout="10s")
             except (OSError, TimeoutError) as exc:
-                from sim.errors import UserError
+                from core.errors import UserError
                 raise UserError(f"--scheduler {self.scheduler}: cannot connect ({exc})") \
                     from None
         else:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.costs import RESULT_COLUMNS, energy_breakdown
-from partitioner.atomic import write_atomic
+from core.atomic import write_atomic
 from sim.plots import energy_plot, latency_plot, plt, privacy_plot
 from sim.sweep.codesign import COL, BestCuts
 from sim.sweep.validate import SweepPlan

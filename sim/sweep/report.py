@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from partitioner.atomic import write_text_atomic
+from core.atomic import write_text_atomic
 from sim.costs import RESULT_COLUMNS
 from sim.report import latex_table, markdown_table, write_csv
 from sim.sweep.codesign import COL, BestCuts, Objective

@@ -12,7 +12,7 @@ import numpy as np
 from tqdm import tqdm
 
 from sim.config import build_scenario
-from sim.errors import UserError
+from core.errors import UserError
 from sim.sweep.codesign import BestCuts, Objective, best_cuts, pareto_rows
 from sim.sweep.executors import InlineExecutor
 from sim.sweep.rows import header

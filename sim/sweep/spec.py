@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.errors import UserError
+from core.errors import UserError
 from sim.overrides import parse_value, split_assignment
 
 # `lo:hi` with two numbers. Checked before YAML parsing, because YAML 1.1 reads `1:20` as the

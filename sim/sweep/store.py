@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from partitioner.atomic import write_atomic, write_text_atomic
-from sim.errors import UserError
+from core.atomic import write_atomic, write_text_atomic
+from core.errors import UserError
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from partitioner.graph import ModelGraph
 from sim.config import Scenario, WorkloadSpec, build_scenario
-from sim.errors import UserError
+from core.errors import UserError
 from sim.overrides import set_path
 from sim.run import check_cuts, scenario_graph
 from sim.sweep.spec import SweepSpec

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
-from partitioner.atomic import write_atomic
+from core.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 
