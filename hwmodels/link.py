@@ -1,7 +1,11 @@
 """Radio link model: bandwidth, round-trip time, and the alpha/beta power model.
 
 Power while transferring follows Huang et al. (MobiSys 2012): P = alpha * throughput + beta,
-in mW with throughput in Mbps. Cellular radios add a promotion delay before the first byte and
+in mW with throughput in Mbps, but only over the rates the fit was measured on: above
+`fit_max_up_mbps` / `fit_max_down_mbps` the power is held at the fit's last value (not
+extrapolated), and it never exceeds `max_power_mw`, the radio's cited maximum draw. Power is
+then concave in the rate with P(0) = beta > 0, so energy per bit (P / rate) falls as the rate
+rises, as measured radios do. Cellular radios add a promotion delay before the first byte and
 a tail after the last one, both at their own power (radio states: idle -> promotion ->
 connected -> tail -> idle). Every packet carries protocol headers (`packet_overhead_bytes` per
 `mtu_bytes` of payload), so the radio sends more than the tensor. A bandwidth trace (CSV) makes
@@ -9,7 +13,7 @@ the bandwidth time-varying for `transmit_at_s`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -35,6 +39,9 @@ class LinkModel:
     bandwidth_trace_csv: str | None = None   # time_s, uplink_mbps, downlink_mbps
     psm_beacon_ms: float = 0.0          # Wi-Fi power save: a dozing station hears buffered
                                         # downlink data at the next beacon (0 = no power save)
+    fit_max_up_mbps: float | None = None    # top of the rates the alpha/beta fit was measured
+    fit_max_down_mbps: float | None = None  # on (None: no limit stated)
+    max_power_mw: float | None = None       # the radio's maximum draw (None: no ceiling)
 
     def __post_init__(self) -> None:
         for field in ("uplink_mbps", "downlink_mbps"):
@@ -47,6 +54,13 @@ class LinkModel:
             if getattr(self, field) < 0:
                 raise ValueError(f'"{field}" must be >= 0, got {getattr(self, field)} '
                                  f'(link "{self.name}")')
+        for field in ("fit_max_up_mbps", "fit_max_down_mbps"):
+            if getattr(self, field) is not None and not getattr(self, field) > 0:
+                raise ValueError(f'"{field}" must be > 0, got {getattr(self, field)} '
+                                 f'(link "{self.name}")')
+        if self.max_power_mw is not None and not self.max_power_mw >= self.beta_mw:
+            raise ValueError(f'"max_power_mw" must be >= beta_mw ({self.beta_mw}), got '
+                             f'{self.max_power_mw} (link "{self.name}")')
         if not self.mtu_bytes > self.packet_overhead_bytes:
             raise ValueError(f'"mtu_bytes" must be > packet_overhead_bytes, got '
                              f'{self.mtu_bytes} (link "{self.name}")')
@@ -57,6 +71,13 @@ class LinkModel:
         from hwmodels.trace import load_bandwidth_trace
         return load_bandwidth_trace(self.bandwidth_trace_csv) if self.bandwidth_trace_csv \
             else None
+
+    def time_averaged(self) -> "LinkModel":
+        """This link at its trace's time-average rates (itself when no trace is set)."""
+        if self.bandwidth_trace_csv is None:
+            return self
+        return replace(self, uplink_mbps=self.mean_uplink_mbps,
+                       downlink_mbps=self.mean_downlink_mbps)
 
     def wire_bytes(self, payload_bytes):
         """Payload plus one header per packet (a zero-byte payload sends nothing).
@@ -70,13 +91,36 @@ class LinkModel:
             out = payload + packets * self.packet_overhead_bytes
         return float(out) if out.ndim == 0 else out
 
+    def power_mw(self, mbps, direction: str = "up"):
+        """Radio power while sending (up) or receiving (down) at `mbps`; broadcasts."""
+        alpha, fit_max = ((self.alpha_up_mw_per_mbps, self.fit_max_up_mbps) if direction == "up"
+                          else (self.alpha_down_mw_per_mbps, self.fit_max_down_mbps))
+        rate = mbps if fit_max is None else np.minimum(mbps, fit_max)
+        p = alpha * rate + self.beta_mw
+        return p if self.max_power_mw is None else np.minimum(p, self.max_power_mw)
+
+    def energy_per_mb_j(self, mbps, direction: str = "up"):
+        """Transfer energy of one megabyte (10^6 payload bytes, headers excluded) at `mbps`."""
+        return self.power_mw(mbps, direction) * 1e-3 * 8.0 / mbps
+
     @property
     def uplink_power_mw(self) -> float:
-        return self.alpha_up_mw_per_mbps * self.uplink_mbps + self.beta_mw
+        return self.power_mw(self.uplink_mbps, "up")
 
     @property
     def downlink_power_mw(self) -> float:
-        return self.alpha_down_mw_per_mbps * self.downlink_mbps + self.beta_mw
+        return self.power_mw(self.downlink_mbps, "down")
+
+    @property
+    def mean_uplink_mbps(self) -> float:
+        """The bandwidth trace's time average where one is set (cost-only figures use it)."""
+        tr = self.trace()
+        return self.uplink_mbps if tr is None else tr.mean_mbps("up")
+
+    @property
+    def mean_downlink_mbps(self) -> float:
+        tr = self.trace()
+        return self.downlink_mbps if tr is None else tr.mean_mbps("down")
 
     def uplink_transmit_s(self, payload_bytes: float) -> float:
         """Time the radio spends sending, headers included (energy is paid over this)."""

@@ -25,6 +25,12 @@ class BandwidthTrace:
         i = int(np.searchsorted(self.time_s, t_s % self.period_s, side="right")) - 1
         return float(rates[max(i, 0)])
 
+    def mean_mbps(self, direction: str = "up") -> float:
+        """Time average of the rate over one period (what cost-only figures use)."""
+        rates = self.uplink_mbps if direction == "up" else self.downlink_mbps
+        spans_s = np.diff(np.append(self.time_s, self.period_s))
+        return float(np.sum(rates * spans_s) / self.period_s)
+
     def transmit_s(self, payload_bytes: float, start_s: float, direction: str = "up") -> float:
         """Time to send `payload_bytes` starting at `start_s`, integrating the piecewise rate."""
         rates = self.uplink_mbps if direction == "up" else self.downlink_mbps

@@ -1,4 +1,5 @@
 """Links: alpha/beta power, LTE tail energy by hand, headers, traces, dtype of the payload."""
+import numpy as np
 import pytest
 
 from hwmodels.link import LinkModel, sent_bytes
@@ -20,10 +21,66 @@ def test_lte_tail_and_transfer_energy_by_hand():
     assert lte.tail_energy_j > 10 * lte.uplink_energy_j(10_000)
 
 
-def test_wifi_has_no_tail():
+def test_wifi_promotion_tail_and_power_save_by_hand():
+    """Huang et al. 2012 Table 3: Wi-Fi promotion 79.1 ms at 124.4 mW, tail 238.1 ms at
+    119.3 mW, beacon every 308.2 ms (77.2 mW for 7.6 ms, averaged into idle power)."""
     wifi = link_preset("wifi")
-    assert wifi.tail_energy_j == 0 and wifi.promotion_energy_j == 0
-    assert wifi.uplink_power_mw == pytest.approx(283.17 * 20 + 132.86)
+    assert wifi.promotion_energy_j == pytest.approx(0.1244 * 0.0791)
+    assert wifi.tail_energy_j == pytest.approx(0.1193 * 0.2381)
+    assert wifi.psm_beacon_ms == 308.2
+    assert wifi.idle_power_mw == pytest.approx(77.2 * 7.6 / 308.2, abs=0.05)
+
+
+@pytest.mark.parametrize("name", ["wifi", "lte", "3g", "5g-lowband", "5g-mmwave"])
+def test_radio_power_stays_bounded_and_energy_per_bit_falls(name):
+    link = link_preset(name)
+    rates = np.geomspace(0.1, 2000.0, 200)
+    for direction in ("up", "down"):
+        p_mw = link.power_mw(rates, direction)
+        fit_max = link.fit_max_up_mbps if direction == "up" else link.fit_max_down_mbps
+        alpha = link.alpha_up_mw_per_mbps if direction == "up" else link.alpha_down_mw_per_mbps
+        ceiling = min(link.max_power_mw or np.inf,
+                      alpha * fit_max + link.beta_mw if fit_max else np.inf)
+        assert np.isfinite(ceiling)                      # every radio preset is bounded
+        assert p_mw.max() <= ceiling + 1e-9
+        assert np.all(np.diff(p_mw) >= -1e-9)            # more rate never costs less power
+        e_per_mb = link.energy_per_mb_j(rates, direction)
+        assert np.all(np.diff(e_per_mb) < 0)             # ... but less energy per bit
+
+
+def test_wifi_power_is_held_at_its_measured_ceiling():
+    wifi = link_preset("wifi")
+    # Below the ceiling Huang et al.'s fit holds exactly: 283.17 x 2 + 132.86 mW at 2 Mbps.
+    assert wifi.power_mw(2.0, "up") == pytest.approx(283.17 * 2 + 132.86)
+    # 20 Mbps would be 5.8 W by the linear fit; the preset holds 1.4 W.
+    assert wifi.uplink_power_mw == pytest.approx(1400.0)
+    # 1 MB at 20 Mbps: 0.4 s at 1.4 W.
+    assert wifi.energy_per_mb_j(20.0) == pytest.approx(0.56)
+
+
+def test_lte_fit_is_held_above_its_range():
+    lte = link_preset("lte")
+    at_6 = 438.39 * 6 + 1288.04
+    assert lte.power_mw(6.0) == pytest.approx(at_6)
+    assert lte.power_mw(60.0) == pytest.approx(at_6)                 # not 27.6 W
+    assert lte.energy_per_mb_j(60.0) == pytest.approx(at_6 * 1e-3 * 8 / 60)
+
+
+def test_max_power_below_beta_is_rejected():
+    with pytest.raises(ValueError, match="max_power_mw"):
+        LinkModel("x", 8.0, 8.0, 0.0, 1.0, 1.0, 500.0, max_power_mw=100.0)
+
+
+def test_trace_time_average_and_time_averaged_link(tmp_path):
+    p = tmp_path / "two.csv"
+    # 10 Mbps for 1 s, then 30 Mbps for 3 s (the last row lasts the median step, 1 s)
+    p.write_text("time_s,uplink_mbps,downlink_mbps\n0,10,40\n1,30,40\n2,30,40\n3,30,40\n")
+    link = LinkModel("t", 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, bandwidth_trace_csv=str(p))
+    assert link.mean_uplink_mbps == pytest.approx((10 * 1 + 30 * 3) / 4)
+    avg = link.time_averaged()
+    assert avg.uplink_mbps == pytest.approx(25.0) and avg.downlink_mbps == pytest.approx(40.0)
+    wifi = link_preset("wifi")
+    assert wifi.time_averaged() is wifi
 
 
 def test_wire_bytes_headers():

@@ -26,7 +26,7 @@ from hwmodels.link import LinkModel
 
 @dataclass(frozen=True)
 class RadioParams:
-    uplink_w: float          # alpha_up * uplink rate: the uplink's share above the base power
+    uplink_w: float          # the uplink's power above the base power at the link's rate
     downlink_w: float
     beta_w: float            # base power while any transfer is on
     promotion_s: float
@@ -40,8 +40,11 @@ class RadioParams:
     @classmethod
     def from_link(cls, link: LinkModel) -> RadioParams:
         beacon_ms = link.psm_beacon_ms
-        return cls(uplink_w=link.alpha_up_mw_per_mbps * link.uplink_mbps * 1e-3,
-                   downlink_w=link.alpha_down_mw_per_mbps * link.downlink_mbps * 1e-3,
+        # A trace varies the rate; power is priced at its time average (docs/operating-point.md).
+        up_mw = link.power_mw(link.mean_uplink_mbps, "up")
+        down_mw = link.power_mw(link.mean_downlink_mbps, "down")
+        return cls(uplink_w=float(up_mw - link.beta_mw) * 1e-3,
+                   downlink_w=float(down_mw - link.beta_mw) * 1e-3,
                    beta_w=link.beta_mw * 1e-3,
                    promotion_s=link.promotion_ms * 1e-3, promotion_w=link.promotion_power_mw * 1e-3,
                    tail_s=link.tail_ms * 1e-3, tail_w=link.tail_power_mw * 1e-3,
