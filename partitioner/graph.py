@@ -111,6 +111,22 @@ def layer_name(node: fx.Node, op_type: str, count: int) -> str:
     return f"{op_type}_{count}"
 
 
+def node_profile(node: fx.Node, module: nn.Module | None, index: int, name: str,
+                 act_b: int, w_b: int) -> LayerProfile:
+    """The profile of one traced, shape-propagated node."""
+    out_shape = _tensor_shape(node)[1:]
+    in_shapes = tuple(_tensor_shape(a)[1:] for a in node.all_input_nodes)
+    params = sum(p.numel() for p in module.parameters()) if module is not None else 0
+    conv = _conv_shape(module, in_shapes[0], out_shape) if module is not None else None
+    return LayerProfile(
+        index=index, name=name, op_type=_op_type(node, module),
+        input_shapes=in_shapes, output_shape=out_shape,
+        macs=conv.macs if conv is not None else 0,
+        params=params, param_bytes=params * w_b,
+        input_bytes=sum(_numel(s) for s in in_shapes) * act_b,
+        output_bytes=_numel(out_shape) * act_b, conv=conv)
+
+
 def profile_layers(gm: fx.GraphModule, activation_dtype: str = "float32",
                    weight_dtype: str | None = None) -> tuple[LayerProfile, ...]:
     act_b = dtype_bytes(activation_dtype)
@@ -122,18 +138,8 @@ def profile_layers(gm: fx.GraphModule, activation_dtype: str = "float32",
         module = modules.get(node.target) if node.op == "call_module" else None
         op_type = _op_type(node, module)
         seen[op_type] = seen.get(op_type, 0) + 1
-        out_shape = _tensor_shape(node)[1:]
-        in_nodes = [a for a in node.all_input_nodes]
-        in_shapes = tuple(_tensor_shape(a)[1:] for a in in_nodes)
-        params = sum(p.numel() for p in module.parameters()) if module is not None else 0
-        conv = _conv_shape(module, in_shapes[0], out_shape) if module is not None else None
-        profiles.append(LayerProfile(
-            index=i, name=layer_name(node, op_type, seen[op_type]), op_type=op_type,
-            input_shapes=in_shapes, output_shape=out_shape,
-            macs=conv.macs if conv is not None else 0,
-            params=params, param_bytes=params * w_b,
-            input_bytes=sum(_numel(s) for s in in_shapes) * act_b,
-            output_bytes=_numel(out_shape) * act_b, conv=conv))
+        profiles.append(node_profile(node, module, i, layer_name(node, op_type, seen[op_type]),
+                                     act_b, w_b))
     return tuple(profiles)
 
 
@@ -181,16 +187,37 @@ def build_graph(model: nn.Module, model_name: str, input_shape: tuple[int, ...],
     return _model_graph(gm, model_name, input_shape, input_dtype, activation_dtype)
 
 
-def profile_model(model_name: str, input_shape: tuple[int, ...] | None = None,
+def trace_profile(model_name: str, input_shape: tuple[int, ...] | None = None,
                   input_dtype: str = "uint8", activation_dtype: str = "float32",
                   num_classes: int | None = None, width: float = 1.0) -> ModelGraph:
-    """Profile a zoo architecture without materialising weights (cost models need none)."""
-    from partitioner.zoo import MODELS, build_model
+    """Profile a zoo architecture by tracing it on the meta device (no weights materialised)."""
+    from partitioner.zoo import build_model, entry
 
-    shape = tuple(input_shape) if input_shape is not None else MODELS.get(model_name).input_shape
+    shape = tuple(input_shape) if input_shape is not None else entry(model_name).input_shape
     with torch.device("meta"):
         model = build_model(model_name, shape, num_classes, width)
     return _model_graph(trace(model, shape), model_name, shape, input_dtype, activation_dtype)
+
+
+def profile_model(model_name: str, input_shape: tuple[int, ...] | None = None,
+                  input_dtype: str = "uint8", activation_dtype: str = "float32",
+                  num_classes: int | None = None, width: float = 1.0) -> ModelGraph:
+    """Profile a zoo architecture (cost models need no weights).
+
+    `nb201:` members go through the fast profiler (`partitioner.nb201_fast`), which equals the
+    traced profile; everything else is traced (`trace_profile`).
+    """
+    from partitioner.nb201_fast import profile_nb201
+    from partitioner.zoo import entry, split_family
+
+    member = split_family(model_name)
+    if member is not None and member[0] == "nb201":
+        default = entry(model_name)
+        return profile_nb201(member[1], input_shape or default.input_shape,
+                             num_classes or default.num_classes, input_dtype, activation_dtype,
+                             width)
+    return trace_profile(model_name, input_shape, input_dtype, activation_dtype, num_classes,
+                         width)
 
 
 def graph_to_dict(graph: ModelGraph) -> dict:

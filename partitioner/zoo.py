@@ -11,7 +11,9 @@ from typing import Callable
 
 from torch import nn
 
+from core.errors import UserError
 from core.registry import Registry
+from partitioner.models import nb201
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,9 @@ class ZooEntry:
 
 
 MODELS: Registry[ZooEntry] = Registry("model")
+# Parameterised families, named `family:argument` (e.g. `nb201:<genotype>`); the factory takes
+# the argument first: factory(argument, input_shape, num_classes, width).
+FAMILIES: Registry[ZooEntry] = Registry("model family")
 
 
 def register(name: str, input_shape: tuple[int, ...], num_classes: int, description: str):
@@ -32,15 +37,46 @@ def register(name: str, input_shape: tuple[int, ...], num_classes: int, descript
     return deco
 
 
+def split_family(name: str) -> tuple[str, str] | None:
+    """(family, argument) for a `family:argument` name of a registered family, else None."""
+    family, sep, argument = name.partition(":")
+    return (family, argument) if sep and family in FAMILIES else None
+
+
+def entry(name: str) -> ZooEntry:
+    """The zoo entry of a plain name or a family member; unknown names list what is known."""
+    member = split_family(name)
+    if member is None:
+        if name in MODELS or ":" not in name:
+            return MODELS.get(name)
+        raise UserError(f"unknown model {name!r}: families are "
+                        f"{', '.join(f'{f}:<argument>' for f in FAMILIES.names())}")
+    return FAMILIES.get(member[0])
+
+
+def check_model_name(name: str) -> None:
+    """Raise UnknownNameError or UserError unless `name` builds (family arguments parsed)."""
+    member = split_family(name)
+    if member is None:
+        entry(name)
+    elif member[0] in FAMILY_CHECKS:
+        FAMILY_CHECKS[member[0]](member[1])
+
+
 def build_model(name: str, input_shape: tuple[int, ...] | None = None,
                 num_classes: int | None = None, width: float = 1.0) -> nn.Module:
     """Build a zoo model in eval mode. `width` scales channel/feature counts (privacy runs)."""
-    entry = MODELS.get(name)
-    shape = tuple(input_shape) if input_shape is not None else entry.input_shape
-    if len(shape) != len(entry.input_shape):
-        raise ValueError(f"model {name!r} takes a {len(entry.input_shape)}-d input shape "
-                         f"like {list(entry.input_shape)}, got {list(shape)}")
-    model = entry.factory(shape, num_classes or entry.num_classes, width)
+    zoo_entry = entry(name)
+    shape = tuple(input_shape) if input_shape is not None else zoo_entry.input_shape
+    if len(shape) != len(zoo_entry.input_shape):
+        raise ValueError(f"model {name!r} takes a {len(zoo_entry.input_shape)}-d input shape "
+                         f"like {list(zoo_entry.input_shape)}, got {list(shape)}")
+    classes = num_classes or zoo_entry.num_classes
+    member = split_family(name)
+    if member is None:
+        model = zoo_entry.factory(shape, classes, width)
+    else:
+        model = zoo_entry.factory(member[1], shape, classes, width)
     return model.eval()
 
 
@@ -191,3 +227,9 @@ class ResNet18(nn.Module):
 @register("resnet18", (3, 224, 224), 1000, "ResNet-18 (torchvision layout, skip connections)")
 def resnet18(shape, num_classes, width):
     return ResNet18(shape[0], num_classes, width)
+
+
+FAMILIES.register("nb201")(ZooEntry(
+    nb201.nb201, (3, 32, 32), 10,
+    "NAS-Bench-201 cell network, nb201:<genotype> (C=16, N=5, CIFAR-size input)"))
+FAMILY_CHECKS: dict[str, Callable[[str], object]] = {"nb201": nb201.parse_arch}
