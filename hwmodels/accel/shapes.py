@@ -4,10 +4,17 @@ Conv and linear layers carry their ConvShape (a linear layer is a 1x1 conv on a 
 leading dimensions as output rows). Every other layer is "streaming": it reads its inputs and
 writes its output once and does one operation per element (pooling: one per input element);
 pure views (flatten, dropout at inference, reshape) cost nothing.
+
+Pooling layers also carry their window as conv fields (C = M = channels, R x S window), so a
+model without a pooling unit can run them on its MAC array (`pool_as_conv`). A LayerProfile has
+no pooling window, so it is read from the shapes: stride s = H // E and window k = H - s (E - 1)
+(no padding: AlexNet's 3x3/2 and VGG's 2x2/2 come out exact, a global pool is H x W), except a
+size-preserving pool (H == E, which would give k = 1, an identity), read as the 3x3 window with
+padding 1 that such pools use (NAS-Bench-201's avg_pool_3x3, ResNet-style blocks).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -17,6 +24,8 @@ from partitioner.types import ConvShape, LayerProfile
 # Layers that move no data at inference: a view or a no-op.
 FREE_OP_TYPES = frozenset({"flatten", "dropout", "identity", "view", "reshape", "contiguous",
                            "squeeze", "unsqueeze", "size"})
+POOL_OP_TYPES = frozenset({"maxpool2d", "avgpool2d", "adaptiveavgpool2d", "adaptivemaxpool2d"})
+POOL_MAPPINGS = ("vector", "depthwise_conv", "dense_conv")
 
 
 def _prod(shape: Sequence[int]) -> int:
@@ -33,6 +42,7 @@ class LayerArrays:
     op_types: tuple[str, ...]
     is_mac: np.ndarray          # bool: conv or linear
     is_free: np.ndarray         # bool: a view, costs nothing
+    is_pool: np.ndarray         # bool: pooling; conv fields hold its window (C = M = channels)
     C: np.ndarray               # input channels per group
     M: np.ndarray               # output channels per group
     G: np.ndarray               # groups
@@ -64,18 +74,60 @@ def _conv_row(c: ConvShape) -> tuple[int, ...]:
             c.out_h, c.out_w)
 
 
+def _pool_row(in_shape: Sequence[int], out_shape: Sequence[int]) -> tuple[int, ...]:
+    """Conv fields of a pooling window read from its shapes (see the module docstring)."""
+    c, h, w = (int(d) for d in in_shape[-3:])
+    e, f = (int(d) for d in out_shape[-2:])
+
+    def window(n_in: int, n_out: int) -> tuple[int, int]:
+        stride = max(1, n_in // n_out)
+        k = n_in - stride * (n_out - 1)
+        return (3, n_out + 2) if k <= 1 else (k, (n_out - 1) * stride + k)
+
+    (r, hp), (s, wp) = window(h, e), window(w, f)
+    return (c, c, 1, hp, wp, r, s, e, f)
+
+
 def layer_arrays(layers: Sequence[LayerProfile]) -> LayerArrays:
-    rows, names, ops, is_mac, is_free, ins, outs = [], [], [], [], [], [], []
+    rows, names, ops, is_mac, is_free, is_pool, ins, outs = [], [], [], [], [], [], [], []
     for layer in layers:
         names.append(layer.name)
         ops.append(layer.op_type)
         mac = layer.conv is not None and layer.macs > 0
+        pool = (not mac and layer.op_type in POOL_OP_TYPES and len(layer.output_shape) >= 3
+                and len(layer.input_shapes) == 1 and len(layer.input_shapes[0]) >= 3)
         is_mac.append(mac)
         is_free.append(layer.op_type in FREE_OP_TYPES)
-        rows.append(_conv_row(layer.conv) if mac else (1,) * 9)
+        is_pool.append(pool)
+        rows.append(_conv_row(layer.conv) if mac else
+                    _pool_row(layer.input_shapes[0], layer.output_shape) if pool else (1,) * 9)
         ins.append(sum(_prod(s) for s in layer.input_shapes))
         outs.append(_prod(layer.output_shape))
-    return _pack(names, ops, is_mac, is_free, rows, ins, outs)
+    return _pack(names, ops, is_mac, is_free, rows, ins, outs, is_pool)
+
+
+def check_pool_mapping(mapping: str, where: str = "") -> None:
+    if mapping not in POOL_MAPPINGS:
+        raise ValueError(f'"pool_mapping" must be one of {", ".join(POOL_MAPPINGS)}, '
+                         f"got {mapping!r}{where}")
+
+
+def pool_as_conv(a: LayerArrays, mapping: str) -> LayerArrays:
+    """`a` with its pooling layers run on the MAC array, for accelerators without a pooling unit.
+
+    "vector": unchanged (pools stream through the buffer, see common.streaming_cost);
+    "depthwise_conv": a grouped conv with fixed weights, one group per channel (C x R x S MACs
+    per output); "dense_conv": a C -> C conv whose weights are zero off the diagonal, which is
+    how a mapper that knows only the dense 7-deep conv loop nest (no groups) expresses a pool.
+    """
+    check_pool_mapping(mapping)
+    if mapping == "vector" or not a.is_pool.any():
+        return a
+    p = a.is_pool
+    fields = {"is_mac": a.is_mac | p}
+    if mapping == "depthwise_conv":
+        fields.update(G=np.where(p, a.C, a.G), C=np.where(p, 1.0, a.C), M=np.where(p, 1.0, a.M))
+    return replace(a, **fields)
 
 
 def conv_arrays(shapes: Sequence[ConvShape], names: Sequence[str] | None = None) -> LayerArrays:
@@ -88,8 +140,9 @@ def conv_arrays(shapes: Sequence[ConvShape], names: Sequence[str] | None = None)
                  rows, ins, outs)
 
 
-def _pack(names, ops, is_mac, is_free, rows, ins, outs) -> LayerArrays:
+def _pack(names, ops, is_mac, is_free, rows, ins, outs, is_pool=None) -> LayerArrays:
     a = np.asarray(rows, dtype=np.float64).reshape(-1, 9)
+    pool = np.zeros(len(names), bool) if is_pool is None else np.asarray(is_pool, bool)
     return LayerArrays(tuple(names), tuple(ops), np.asarray(is_mac, bool),
-                       np.asarray(is_free, bool), *(a[:, i] for i in range(9)),
+                       np.asarray(is_free, bool), pool, *(a[:, i] for i in range(9)),
                        np.asarray(ins, np.float64), np.asarray(outs, np.float64))
