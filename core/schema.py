@@ -15,6 +15,39 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+class FieldError(ValueError):
+    """A dataclass check that failed, with the failing field's name as data: `problems` holds
+    (field, message) pairs, every failed check of one object at once."""
+
+    def __init__(self, field: str | list[tuple[str, str]], message: str | None = None) -> None:
+        self.problems = [(field, message or "")] if isinstance(field, str) else list(field)
+        super().__init__("; ".join(f'"{f}" {m}' for f, m in self.problems))
+
+
+class Checks:
+    """Collects the failed checks of one `__post_init__`; `done()` raises them together:
+
+        c = Checks()
+        c.require(self.rate_hz > 0, "rate_hz", "> 0", self.rate_hz)
+        c.done()
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+
+    def require(self, ok: bool, field: str, rule: str, value: object) -> bool:
+        if not ok:
+            self.problems.append((field, f"must be {rule}, got {value!r}"))
+        return ok
+
+    def add(self, field: str, message: str) -> None:
+        self.problems.append((field, message))
+
+    def done(self) -> None:
+        if self.problems:
+            raise FieldError(self.problems)
+
+
 class SchemaError(ValueError):
     """Every problem found in one mapping; `problems` holds one line per problem."""
 
@@ -115,6 +148,8 @@ def build(cls: type[T], raw: Any, path: str) -> tuple[T | None, list[str]]:
         return None, problems
     try:
         return cls(**kwargs), []
+    except FieldError as exc:
+        return None, [f"{path}.{field}: {message}" for field, message in exc.problems]
     except ValueError as exc:
         return None, [_prefix(path, str(exc), set(fields))]
 

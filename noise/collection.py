@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from core.atomic import write_atomic
+from noise.fit import element_order, fit_laplace
 
 FORMAT = "shredder-collection"
 VERSION = 1
@@ -155,3 +156,25 @@ def load_collection(path: str | os.PathLike, expect_model: str | None = None,
         raise CollectionError(f"{path}: collection noise has shape {list(coll.shape)}, "
                               f"the activation at this cut has {list(expect_shape)}")
     return coll
+
+
+def assemble_collection(kept: list[tuple[Any, ...]], model: str, cut: int,
+                        shape: tuple[int, ...]) -> NoiseCollection:
+    """A collection from (Laplace fits of n1 and n2, order of n1, order of n2, held-out
+    accuracy, 1/SNR) per accepted tuple; no metadata."""
+    return NoiseCollection(
+        model=model, cut=cut, shape=shape,
+        loc=np.array([[f.loc for f in fits] for fits, *_ in kept]),
+        scale=np.array([[f.scale for f in fits] for fits, *_ in kept]),
+        order=np.stack([np.stack([o1, o2]) for _, o1, o2, *_ in kept]).astype(np.int32),
+        ks_stat=np.array([[f.ks_stat for f in fits] for fits, *_ in kept]),
+        hist_sse=np.array([[f.hist_sse for f in fits] for fits, *_ in kept]),
+        heldout_accuracy=np.array([acc for *_, acc, _ in kept]),
+        inv_snr=np.array([r for *_, r in kept]), meta={})
+
+
+def single_tuple_collection(n1: np.ndarray, n2: np.ndarray, model: str = "",
+                            cut: int = -1) -> NoiseCollection:
+    """A one-tuple collection from learned tensors (for sampled held-out checks)."""
+    return assemble_collection([((fit_laplace(n1), fit_laplace(n2)), element_order(n1),
+                                 element_order(n2), 0.0, 0.0)], model, cut, tuple(n1.shape))

@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.schema import Checks
 from noise.data import Dataset
 from noise.metrics import snr_db
 from noise.mi import (ESTIMATORS, check_mi_settings, estimate_mi, gaussian_channel_mi,
@@ -47,7 +48,7 @@ from noise.shredder import activations
 
 log = logging.getLogger(__name__)
 
-NoiseFn = Callable[[np.ndarray, int], np.ndarray]
+NoiseFn = Callable[[np.ndarray, int], np.ndarray]     # (activations, seed) -> noisy ones
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,11 @@ class EvalSettings:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        c = Checks()
         if self.estimator not in ESTIMATORS:
-            raise ValueError(f'"estimator" must be one of {", ".join(ESTIMATORS)}, '
-                             f'got {self.estimator!r}')
-        check_mi_settings(self.mi_samples, self.mi_dim)
+            c.add("estimator", f'must be one of {", ".join(ESTIMATORS)}, got {self.estimator!r}')
+        check_mi_settings(self.mi_samples, self.mi_dim, c)
+        c.done()
 
 
 @dataclass(frozen=True)
@@ -188,23 +190,3 @@ def evaluate_cut(local: nn.Module, remote: nn.Module, data: Dataset, noise: Nois
         fairness_gap_pct=100.0 * (max(per_group) - min(per_group)), mi_samples=n,
         mi_dim_x=xf.shape[1], mi_dim_y=clean.shape[1],
         transmitted_dim=int(a_test[0].numel()))
-
-
-def shredder_noise(coll, mode: str = "exact", bits: int = 8) -> NoiseFn:
-    """Noise as the edge applies it: the numba sampling and re-ordering kernels."""
-    from noise.sampler import NoiseSampler
-    sampler = NoiseSampler(coll, mode, bits)
-    return lambda a, seed: sampler.apply(a, seed)
-
-
-def cloak_noise(mean: np.ndarray, scale: np.ndarray, mask: np.ndarray,
-                distribution: str = "laplace") -> NoiseFn:
-    """Cloak with suppression: a * mask + M + B * E * mask, E fresh per sample."""
-    m = mask.astype(np.float32)
-
-    def apply(a: np.ndarray, seed: int) -> np.ndarray:
-        rng = np.random.default_rng(seed)
-        e = (rng.laplace(0.0, 1.0, a.shape) if distribution == "laplace"
-             else rng.standard_normal(a.shape)).astype(np.float32)
-        return (a * m + mean + scale * e * m).astype(np.float32)
-    return apply

@@ -22,6 +22,8 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.special import digamma
 
+from core.schema import Checks
+
 LN2 = math.log(2.0)
 
 
@@ -134,13 +136,11 @@ class MIEstimate:
 ESTIMATORS: dict[str, Callable[..., float]] = {"ksg": ksg_mi, "kl-knn": kl_knn_mi}
 
 
-def check_mi_settings(mi_samples: int, mi_dim: int) -> None:
+def check_mi_settings(mi_samples: int, mi_dim: int, checks: Checks) -> None:
     """Bounds on the sample count and the per-side dimension of an MI estimate, shared by the
     scenario config and the evaluation settings."""
-    if mi_samples < 20:
-        raise ValueError(f'"mi_samples" must be >= 20, got {mi_samples}')
-    if not 1 <= mi_dim <= 64:
-        raise ValueError(f'"mi_dim" must be between 1 and 64, got {mi_dim}')
+    checks.require(mi_samples >= 20, "mi_samples", ">= 20", mi_samples)
+    checks.require(1 <= mi_dim <= 64, "mi_dim", "between 1 and 64", mi_dim)
 
 
 def subsample_interval(estimator: Callable[[np.ndarray, np.ndarray], float], x: np.ndarray,

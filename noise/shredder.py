@@ -91,7 +91,7 @@ def train_shredder(local: nn.Module, remote: nn.Module, data: Dataset, spec: Noi
                    acts: tuple[torch.Tensor, torch.Tensor] | None = None,
                    use_stop_rule: bool = True) -> ShredderResult:
     """Train one (n1, n2) tuple. `acts` = precomputed (train, held-out) activations."""
-    sh = spec.shredder
+    sh: ShredderSpec = spec.options
     freeze(local), freeze(remote)
     a_train, a_held = acts if acts is not None else (activations(local, data.train.x),
                                                      activations(local, data.heldout.x))
@@ -146,11 +146,11 @@ def _evaluate(noise: ShredderNoise, remote: nn.Module, a: torch.Tensor, y: torch
               spec: NoiseSpec, seed: int) -> tuple[float, float]:
     """Held-out accuracy and 1/SNR, by default with noise sampled the way the edge will
     (Laplace fit + saved order, fresh per sample): the learned tensors flatter the accuracy."""
-    if spec.shredder.stop_on == "learned":
+    if spec.options.stop_on == "learned":
         noisy = noise(a)
     else:
         from noise.sampler import NoiseSampler
-        from noise.train import single_tuple_collection
+        from noise.collection import single_tuple_collection
         coll = single_tuple_collection(noise.n1.numpy(), noise.n2.numpy())
         sampler = NoiseSampler(coll, spec.order_mode, spec.quantized_bits)
         noisy = torch.from_numpy(sampler.apply(a.numpy(), seed))

@@ -1,17 +1,15 @@
 """The `noise:` config section as frozen dataclasses, checked when built.
 
-Build from YAML with `core.schema.build(NoiseSpec, raw, "noise")`. YAML's `lambda` is a
-Python keyword, so the field is `lambda_reg` (likewise in `cloak:`).
+Build from YAML with `noise.methods.build_noise_spec(raw)`. YAML's `lambda` is a Python
+keyword, so the field is `lambda_reg` (likewise in `cloak:`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
 
-
-def _check(ok: bool, name: str, rule: str, value: object) -> None:
-    if not ok:
-        raise ValueError(f'"{name}" must be {rule}, got {value!r}')
+from core.schema import Checks
 
 
 @dataclass(frozen=True)
@@ -34,18 +32,20 @@ class ShredderSpec:
     gamma: float = 0.0                # asplos: + gamma * CE of the private task (0 = off)
 
     def __post_init__(self) -> None:
-        _check(self.lambda_reg >= 0, "lambda_reg", ">= 0", self.lambda_reg)
-        _check(self.init_b > 0, "init_b", "> 0", self.init_b)
-        _check(self.lr > 0, "lr", "> 0", self.lr)
-        _check(self.batch_size >= 2, "batch_size", ">= 2", self.batch_size)
-        _check(self.iterations >= 1, "iterations", ">= 1", self.iterations)
-        _check(0 <= self.min_iterations <= self.iterations, "min_iterations",
-               f"between 0 and iterations ({self.iterations})", self.min_iterations)
-        _check(self.eval_every >= 1, "eval_every", ">= 1", self.eval_every)
-        _check(self.alpha >= 0, "alpha", ">= 0 (it is the size of the growth term)", self.alpha)
-        _check(0 < self.alpha_decay <= 1, "alpha_decay", "in (0, 1]", self.alpha_decay)
-        _check(self.alpha_decay_every >= 1, "alpha_decay_every", ">= 1", self.alpha_decay_every)
-        _check(self.gamma >= 0, "gamma", ">= 0", self.gamma)
+        c = Checks()
+        c.require(self.lambda_reg >= 0, "lambda_reg", ">= 0", self.lambda_reg)
+        c.require(self.init_b > 0, "init_b", "> 0", self.init_b)
+        c.require(self.lr > 0, "lr", "> 0", self.lr)
+        c.require(self.batch_size >= 2, "batch_size", ">= 2", self.batch_size)
+        c.require(self.iterations >= 1, "iterations", ">= 1", self.iterations)
+        c.require(0 <= self.min_iterations <= self.iterations, "min_iterations",
+                  f"between 0 and iterations ({self.iterations})", self.min_iterations)
+        c.require(self.eval_every >= 1, "eval_every", ">= 1", self.eval_every)
+        c.require(self.alpha >= 0, "alpha", ">= 0 (it is the size of the growth term)", self.alpha)
+        c.require(0 < self.alpha_decay <= 1, "alpha_decay", "in (0, 1]", self.alpha_decay)
+        c.require(self.alpha_decay_every >= 1, "alpha_decay_every", ">= 1", self.alpha_decay_every)
+        c.require(self.gamma >= 0, "gamma", ">= 0", self.gamma)
+        c.done()
 
 
 @dataclass(frozen=True)
@@ -62,18 +62,22 @@ class CloakSpec:
     epochs: int = 5
 
     def __post_init__(self) -> None:
-        _check(self.b_min >= 0, "b_min", ">= 0", self.b_min)
-        _check(self.b_max > self.b_min, "b_max", f"> b_min ({self.b_min})", self.b_max)
-        _check(self.lambda_reg > 0, "lambda_reg", "> 0", self.lambda_reg)
-        _check(self.threshold > 0, "threshold", "> 0", self.threshold)
-        _check(self.lr > 0, "lr", "> 0", self.lr)
-        _check(self.batch_size >= 1, "batch_size", ">= 1", self.batch_size)
-        _check(self.epochs >= 1, "epochs", ">= 1", self.epochs)
+        c = Checks()
+        c.require(self.b_min >= 0, "b_min", ">= 0", self.b_min)
+        c.require(self.b_max > self.b_min, "b_max", f"> b_min ({self.b_min})", self.b_max)
+        c.require(self.lambda_reg > 0, "lambda_reg", "> 0", self.lambda_reg)
+        c.require(self.threshold > 0, "threshold", "> 0", self.threshold)
+        c.require(self.lr > 0, "lr", "> 0", self.lr)
+        c.require(self.batch_size >= 1, "batch_size", ">= 1", self.batch_size)
+        c.require(self.epochs >= 1, "epochs", ">= 1", self.epochs)
+        c.done()
 
 
 @dataclass(frozen=True)
 class NoiseSpec:
-    method: Literal["shredder", "cloak", "none"]
+    """The `noise:` section's common keys; `options` is the chosen method's own section
+    (`noise.<method>:`, built by `noise.methods.build_noise_spec`)."""
+    method: str
     allowed_loss_pct: float = 2.0     # held-out accuracy may fall this many points at most
     collection_size: int = 100        # K tuples (the paper keeps 100)
     max_attempts_factor: int = 3      # give up after K * this many training runs
@@ -81,15 +85,22 @@ class NoiseSpec:
     quantized_bits: int = 8
     seed: int = 0
     collection_path: str | None = None
-    shredder: ShredderSpec = field(default_factory=ShredderSpec)
-    cloak: CloakSpec = field(default_factory=CloakSpec)
+    options: Any = None
+
+    def as_config(self) -> dict[str, Any]:
+        """The section as the YAML writes it: common keys, the options under the method's name."""
+        plain = {k: v for k, v in dataclasses.asdict(self).items() if k != "options"}
+        options = dataclasses.asdict(self.options) if dataclasses.is_dataclass(self.options) else {}
+        return {**plain, **({self.method: options} if options else {})}
 
     def __post_init__(self) -> None:
-        _check(0 <= self.allowed_loss_pct <= 100, "allowed_loss_pct", "in [0, 100]",
-               self.allowed_loss_pct)
-        _check(self.collection_size >= 1, "collection_size", ">= 1", self.collection_size)
-        _check(self.max_attempts_factor >= 1, "max_attempts_factor", ">= 1",
-               self.max_attempts_factor)
-        _check(1 <= self.quantized_bits <= 16, "quantized_bits", "between 1 and 16",
-               self.quantized_bits)
-        _check(self.seed >= 0, "seed", ">= 0", self.seed)
+        c = Checks()
+        c.require(0 <= self.allowed_loss_pct <= 100, "allowed_loss_pct", "in [0, 100]",
+                  self.allowed_loss_pct)
+        c.require(self.collection_size >= 1, "collection_size", ">= 1", self.collection_size)
+        c.require(self.max_attempts_factor >= 1, "max_attempts_factor", ">= 1",
+                  self.max_attempts_factor)
+        c.require(1 <= self.quantized_bits <= 16, "quantized_bits", "between 1 and 16",
+                  self.quantized_bits)
+        c.require(self.seed >= 0, "seed", ">= 0", self.seed)
+        c.done()

@@ -13,14 +13,14 @@ from torch import nn
 from tqdm import tqdm
 
 from noise.baselines import baseline_at_accuracy, evaluate_baseline
-from noise.collection import NoiseCollection, save_collection
+from noise.collection import NoiseCollection, assemble_collection, save_collection
 from noise.data import Dataset, load_digits_dataset
 from noise.fit import element_order, fit_laplace
 from noise.metrics import inv_snr
 from noise.models import accuracy, batches, freeze, train_classifier
 from noise.sampler import NoiseSampler
 from noise.shredder import activations, train_shredder
-from noise.spec import NoiseSpec
+from noise.spec import NoiseSpec, ShredderSpec
 
 log = logging.getLogger(__name__)
 
@@ -123,46 +123,14 @@ def build_collection(local: nn.Module, remote: nn.Module, data: Dataset, spec: N
             f"iterations, or lower init_b")
     if len(kept) < k_want:
         log.warning("only %d of %d tuples met the accuracy target", len(kept), k_want)
-    return _assemble(kept, spec, model_name, cut, clean, tuple(acts[0].shape[1:]))
-
-
-def _assemble(kept, spec: NoiseSpec | None, model_name: str, cut: int, clean: float,
-              shape: tuple[int, ...]) -> NoiseCollection:
-    loc = np.array([[f.loc for f in fits] for fits, *_ in kept])
-    scale = np.array([[f.scale for f in fits] for fits, *_ in kept])
-    coll = NoiseCollection(
-        model=model_name, cut=cut, shape=shape, loc=loc, scale=scale,
-        order=np.stack([np.stack([o1, o2]) for _, o1, o2, _ in kept]).astype(np.int32),
-        ks_stat=np.array([[f.ks_stat for f in fits] for fits, *_ in kept]),
-        hist_sse=np.array([[f.hist_sse for f in fits] for fits, *_ in kept]),
-        heldout_accuracy=np.array([r.heldout_accuracy for *_, r in kept]),
-        inv_snr=np.array([r.inv_snr for *_, r in kept]),
-        meta={})
-    if spec is None:
-        return coll
+    coll = assemble_collection([(fits, o1, o2, r.heldout_accuracy, r.inv_snr)
+                                for fits, o1, o2, r in kept], model_name, cut,
+                               tuple(acts[0].shape[1:]))
     mean_acc, margin = coll.accuracy_summary()
     meta = {"method": "shredder", "seed": spec.seed, "clean_heldout_accuracy": clean,
             "mean_heldout_accuracy": mean_acc, "heldout_accuracy_margin": margin,
-            "spec": _spec_dict(spec), "data": "digits"}
+            "spec": spec.as_config(), "data": "digits"}
     return NoiseCollection(**{**coll.__dict__, "meta": meta})
-
-
-def single_tuple_collection(n1: np.ndarray, n2: np.ndarray, model: str = "",
-                            cut: int = -1) -> NoiseCollection:
-    """A one-tuple collection from learned tensors (for sampled held-out checks)."""
-    fits = fit_laplace(n1), fit_laplace(n2)
-    return _assemble([(fits, element_order(n1), element_order(n2),
-                       _Stub(0.0, 0.0))], None, model, cut, 0.0, tuple(n1.shape))
-
-
-class _Stub:
-    def __init__(self, heldout_accuracy: float, inv_snr: float) -> None:
-        self.heldout_accuracy, self.inv_snr = heldout_accuracy, inv_snr
-
-
-def _spec_dict(spec: NoiseSpec) -> dict[str, Any]:
-    import dataclasses
-    return dataclasses.asdict(spec)
 
 
 def evaluate_collection(remote: nn.Module, coll: NoiseCollection, acts: torch.Tensor,
@@ -178,7 +146,7 @@ def run_noise_training(model_name: str, input_shape: tuple[int, ...], cut: int, 
     """Train, build the collection (progress bar), save it, and return a summary dict."""
     from partitioner.split import split
 
-    if spec.method != "shredder":
+    if not isinstance(spec.options, ShredderSpec):
         raise NoiseTrainingError(f"noise.method {spec.method!r}: only shredder builds a "
                                  f"collection (cloak trains with noise.cloak.train_cloak)")
     input_shape = tuple(input_shape)

@@ -17,29 +17,23 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from sim.config import build_scenario, load_yaml
 from core.errors import UserError
-from sim.overrides import set_path
+from sim.config import load_config, load_scenario
 from sim.sweep.codesign import Objective
 from sim.sweep.executors import make_executor
 from sim.sweep.rows import fmt_value
 from sim.sweep.runner import SweepOptions, SweepResult, plan_sweep, run_sweep
 
 
-def _raw(config: str | Path | Mapping[str, Any], sets: Mapping[str, Any] | None) -> dict:
-    raw = load_yaml(config) if isinstance(config, (str, Path)) else dict(config)
-    raw.setdefault("name", "scenario")
-    for key, value in (sets or {}).items():
-        raw = set_path(raw, key, value)
-    return raw
-
-
 def run(config: str | Path | Mapping[str, Any], sets: Mapping[str, Any] | None = None,
-        privacy: bool = True, out_dir: str | Path | None = None) -> pd.DataFrame:
-    """`sim run` for one scenario: the results table (one row per valid cut)."""
+        privacy: bool = True, out_dir: str | Path | None = None,
+        base_dir: str | Path | None = None) -> pd.DataFrame:
+    """`sim run` for one scenario: the results table (one row per valid cut). Relative file
+    names resolve against the config's folder (for a mapping: `base_dir`, else the working
+    directory)."""
     from sim.run import evaluate_scenario, run_scenario
 
-    scenario = build_scenario(_raw(config, sets))
+    scenario = load_scenario(config, sets, base_dir)
     if out_dir is not None:
         return run_scenario(scenario, Path(out_dir), privacy=privacy).results
     return evaluate_scenario(scenario, privacy=privacy).results
@@ -70,11 +64,12 @@ def sweep(config: str | Path | Mapping[str, Any], grid: Mapping[str, Any] | None
           out_dir: str | Path | None = None, cost_only: bool = False, privacy: bool = True,
           executor: str = "local", workers: int | None = None, scheduler: str | None = None,
           objective: Objective | str = "latency", chunk_size: int | None = None,
-          restart: bool = False, plots: bool = False, progress: bool = False) -> Sweep:
+          restart: bool = False, plots: bool = False, progress: bool = False,
+          base_dir: str | Path | None = None) -> Sweep:
     """`sim sweep`: grid values per key and/or `ranges` sampled `sample` times (Latin
     hypercube). Writes into `out_dir` (a temporary folder if None) and reads the CSVs back."""
-    raw = _raw(config, sets)
-    plan = plan_sweep(raw, _grid_exprs(grid, ranges), sample, seed, cost_only)
+    raw, config_dir = load_config(config, sets, base_dir)
+    plan = plan_sweep(raw, _grid_exprs(grid, ranges), sample, seed, cost_only, config_dir)
     obj = Objective(objective) if isinstance(objective, str) else objective
     options = SweepOptions(cost_only=cost_only, privacy=privacy, chunk_size=chunk_size,
                            restart=restart, progress=progress, plots=plots)

@@ -11,7 +11,7 @@ import re
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Mapping, Sequence, Union
 
 import yaml
 
@@ -21,11 +21,13 @@ from hwmodels.device import DeviceModel
 from hwmodels.link import LinkModel
 from hwmodels.presets import CATEGORIES, load_raw, preset_names, strip_sources
 from noise.mi import check_mi_settings
+from noise.methods import build_noise_spec
 from noise.spec import NoiseSpec
 from core.registry import UnknownNameError
-from core.schema import build
+from core.schema import Checks, FieldError, build
+from partitioner.graph import ModelGraph
 from partitioner.types import DTYPE_BYTES
-from partitioner.zoo import MODELS
+from partitioner.zoo import check_model_name
 from sim.des import CloudQueue, SimSettings
 from core.errors import UserError
 from sim.overrides import apply_sets, set_path
@@ -42,18 +44,21 @@ class WorkloadSpec:
     num_classes: int | None = None
 
     def __post_init__(self) -> None:
-        if self.model not in MODELS:
-            raise ValueError(f'"model" {self.model!r} unknown; known: {", ".join(MODELS.names())}')
-        if self.batch_size < 1:
-            raise ValueError(f'"batch_size" must be >= 1, got {self.batch_size}')
+        c = Checks()
+        try:
+            check_model_name(self.model)
+        except (UnknownNameError, UserError) as exc:
+            c.add("model", str(exc))
+        c.require(self.batch_size >= 1, "batch_size", ">= 1", self.batch_size)
         for name in ("input_dtype", "activation_dtype"):
             if getattr(self, name) not in DTYPE_BYTES:
-                raise ValueError(f'"{name}" {getattr(self, name)!r} unknown; known: '
-                                 f'{", ".join(DTYPE_BYTES)}')
-        if self.input_shape is not None and any(d < 1 for d in self.input_shape):
-            raise ValueError(f'"input_shape" dimensions must be >= 1, got {list(self.input_shape)}')
-        if self.num_classes is not None and self.num_classes < 1:
-            raise ValueError(f'"num_classes" must be >= 1, got {self.num_classes}')
+                c.add(name, f'{getattr(self, name)!r} unknown; known: {", ".join(DTYPE_BYTES)}')
+        if self.input_shape is not None:
+            c.require(all(d >= 1 for d in self.input_shape), "input_shape",
+                      "dimensions >= 1", list(self.input_shape))
+        if self.num_classes is not None:
+            c.require(self.num_classes >= 1, "num_classes", ">= 1", self.num_classes)
+        c.done()
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ class EdgeSpec:
 
     def __post_init__(self) -> None:
         if (self.device is None) == (self.accelerator is None):
-            raise ValueError('"device" or "accelerator": give exactly one of the two')
+            raise FieldError("device", 'or "accelerator": give exactly one of the two')
 
 
 @dataclass(frozen=True)
@@ -98,13 +103,15 @@ class PrivacySpec:
     cache_dir: str | None = None      # else --cache-dir, $SPLITSIM_CACHE_DIR, ~/.cache/splitsim
 
     def __post_init__(self) -> None:
+        c = Checks()
         if isinstance(self.cuts, str) and self.cuts not in ("all", "pareto"):
-            raise ValueError(f'"cuts" must be all, pareto or a list of cut numbers, got {self.cuts!r}')
-        if self.epochs is not None and self.epochs < 1:
-            raise ValueError(f'"epochs" must be >= 1, got {self.epochs}')
-        if self.width is not None and not 0 < self.width <= 1:
-            raise ValueError(f'"width" must be in (0, 1], got {self.width}')
-        check_mi_settings(self.mi_samples, self.mi_dim)
+            c.add("cuts", f"must be all, pareto or a list of cut numbers, got {self.cuts!r}")
+        if self.epochs is not None:
+            c.require(self.epochs >= 1, "epochs", ">= 1", self.epochs)
+        if self.width is not None:
+            c.require(0 < self.width <= 1, "width", "in (0, 1]", self.width)
+        check_mi_settings(self.mi_samples, self.mi_dim, c)
+        c.done()
 
 
 @dataclass(frozen=True)
@@ -171,14 +178,82 @@ def load_yaml(path: str | Path) -> dict:
     return raw
 
 
-def load_scenario(path: str | Path, sets: list[str] | None = None) -> Scenario:
-    raw = apply_sets(load_yaml(path), sets or [])
-    return build_scenario(resolve_paths(raw, Path(path).parent))
-
+ConfigSource = Union[str, Path, Mapping[str, Any]]
+Sets = Union[Sequence[str], Mapping[str, Any], None]
 
 # Config keys that name files; a relative name is relative to the config file's folder.
 PATH_KEYS = ("sim.arrival.trace_path", "privacy.weights", "privacy.data",
-             "link.bandwidth_trace_csv", "noise.collection_path")
+             "link.bandwidth_trace_csv", "noise.collection_path", "edge.device", "cloud.device")
+# Keys holding a preset name or a preset file: only existing .yaml files are rewritten.
+PRESET_PATH_KEYS = ("edge.device", "cloud.device")
+
+
+def load_config(source: ConfigSource, sets: Sets = None,
+                base_dir: str | Path | None = None) -> tuple[dict, Path]:
+    """The one way in for every entry point (`sim run`, `sweep`, `validate`, `noise train`,
+    `sim.api`): load a YAML file or take a mapping, apply the `--set` overrides (`key=value`
+    strings, or a mapping of values), and resolve file names against the config's folder (for
+    a mapping: `base_dir`, else the working directory). Returns (raw config, that folder)."""
+    if isinstance(source, (str, Path)):
+        raw, base = load_yaml(source), Path(source).parent
+    else:
+        raw, base = dict(source), Path.cwd()
+        raw.setdefault("name", "scenario")
+    if base_dir is not None:
+        base = Path(base_dir)
+    if isinstance(sets, Mapping):
+        for key, value in sets.items():
+            raw = set_path(raw, key, value)
+    else:
+        raw = apply_sets(raw, list(sets or []))
+    return resolve_paths(raw, base), base
+
+
+def load_scenario(source: ConfigSource, sets: Sets = None, base_dir: str | Path | None = None,
+                  check_cuts: bool = False, cache_dir: str | None = None) -> Scenario:
+    """`load_config`, then validate and build. With `check_cuts`, cut numbers in
+    `privacy.cuts` are checked against the network too, and reported with every other
+    problem of the config at once."""
+    raw, _ = load_config(source, sets, base_dir)
+    problems: list[str] = []
+    scenario = None
+    try:
+        scenario = build_scenario(raw)
+    except UserError as exc:
+        problems = list(exc.problems)
+    if check_cuts:
+        problems += cut_problems(raw, cache_dir)
+    if problems:
+        raise UserError(problems)
+    return scenario
+
+
+def cut_problems(raw: dict, cache_dir: str | None = None) -> list[str]:
+    """`privacy.cuts` numbers that are not valid cuts of the configured network (nothing to
+    say while the workload section itself is invalid: that is reported on its own)."""
+    from sim.profiles import cached_profile
+
+    privacy = raw.get("privacy")
+    cuts = privacy.get("cuts") if isinstance(privacy, dict) else None
+    if not isinstance(cuts, list):
+        return []
+    workload, problems = build(WorkloadSpec, raw.get("workload"), "workload")
+    if problems or workload is None:
+        return []
+    w = workload
+    cache = cache_dir or privacy.get("cache_dir")
+    graph = cached_profile(cache, w.model, w.input_shape, w.input_dtype, w.activation_dtype,
+                           w.num_classes)
+    return invalid_cuts(cuts, graph)
+
+
+def invalid_cuts(cuts: Sequence[int], graph: ModelGraph) -> list[str]:
+    valid = [c.cut for c in graph.cuts]
+    bad = [k for k in cuts if k not in valid]
+    if not bad:
+        return []
+    return [f"privacy.cuts: {bad} not valid for {graph.model_name} (cuts 0..{graph.num_layers});"
+            f" valid cuts: {valid}"]
 
 
 def _get_path(raw: dict, dotted: str):
@@ -190,17 +265,27 @@ def _get_path(raw: dict, dotted: str):
     return node
 
 
+def resolve_value(key: str, value: Any, base: Path) -> Any:
+    """`value` of config key `key` with a relative file name made relative to `base`."""
+    if key not in PATH_KEYS or not isinstance(value, str) or Path(value).is_absolute():
+        return value
+    candidate = base / value
+    # privacy.data is also a data-set name ("digits"): only names that exist as files
+    # relative to the config are rewritten.
+    if key == "privacy.data" and not candidate.exists():
+        return value
+    if key in PRESET_PATH_KEYS and not (value.endswith((".yaml", ".yml"))
+                                        and candidate.is_file()):
+        return value
+    return str(candidate)
+
+
 def resolve_paths(raw: dict, base: Path) -> dict:
     for key in PATH_KEYS:
         value = _get_path(raw, key)
-        if not isinstance(value, str) or Path(value).is_absolute():
-            continue
-        # privacy.data is also a data-set name ("digits"): only names that exist as files
-        # relative to the config are rewritten.
-        candidate = base / value
-        if key == "privacy.data" and not candidate.exists():
-            continue
-        raw = set_path(raw, key, str(candidate))
+        resolved = resolve_value(key, value, base)
+        if resolved is not value:
+            raw = set_path(raw, key, resolved)
     return raw
 
 
@@ -287,11 +372,10 @@ def build_scenario(raw: dict) -> Scenario:
     specs: dict[str, Any] = {}
     for key, cls in SECTIONS.items():
         section = raw.get(key)
-        if key == "noise" and section is None:
-            section = {"method": "none"}
         if key == "link" and isinstance(section, dict):
             section = {"preset": section.get("preset")}   # overrides are checked by LinkModel
-        obj, sub = build(cls, section, key)
+        # the noise section holds one sub-section per registered method
+        obj, sub = build_noise_spec(section, key) if key == "noise" else build(cls, section, key)
         specs[key] = obj
         problems.extend(sub)
 
@@ -318,6 +402,8 @@ def build_scenario(raw: dict) -> Scenario:
         raise UserError(problems)
     resolved = {"name": name, **{k: _as_plain(v) for k, v in specs.items()}}
     resolved["link"] = _as_plain(link)
+    if specs["noise"] is not None:
+        resolved["noise"] = specs["noise"].as_config()
     return Scenario(name=name, workload=specs["workload"], edge=edge, edge_spec=specs["edge"],
                     link=link, cloud=cloud, cloud_spec=specs["cloud"], noise=specs["noise"],
                     privacy=specs["privacy"], sim=specs["sim"], report=specs["report"],

@@ -15,7 +15,7 @@ import pandas as pd
 from hwmodels.cost import ComputeTarget, layer_costs
 from hwmodels.link import LinkModel
 from partitioner.graph import ModelGraph
-from noise.cost import cloak_work, noise_work
+from noise.methods import get_method
 from noise.spec import NoiseSpec
 from partitioner.types import Cut, LayerProfile, dtype_bytes
 
@@ -34,7 +34,7 @@ PRIVACY_COLUMNS = ["accuracy", "accuracy_loss_pct", "snr_db", "mi_bits", "mi_los
 class NoiseCostModel:
     """Work of generating and applying noise to the sent activation on the edge, priced as a
     streaming pseudo-layer by whatever compute target the edge is (see `noise.cost`)."""
-    method: str                          # shredder | cloak | none
+    method: str                          # a name in noise.methods.METHODS
     order_mode: str = "exact"            # Shredder's re-ordering kernel: exact | quantized
     quantized_bits: int = 8
 
@@ -43,15 +43,10 @@ class NoiseCostModel:
         return cls(spec.method, spec.order_mode, spec.quantized_bits)
 
     def applies(self, cut: Cut, num_layers: int) -> bool:
-        if self.method == "none" or cut.cut == num_layers:
-            return False
-        # Shredder perturbs an intermediate activation; Cloak also works on the raw input.
-        return cut.cut > 0 or self.method == "cloak"
+        return get_method(self.method).applies(cut.cut, num_layers)
 
     def work(self, elements: int) -> tuple[int, int]:
-        if self.method == "cloak":
-            return cloak_work(elements)
-        return noise_work(elements, self.order_mode, self.quantized_bits)
+        return get_method(self.method).work(elements, self)
 
     def layer(self, cut: Cut, activation_dtype: str) -> LayerProfile:
         n = cut.sent_elements

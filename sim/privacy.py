@@ -20,16 +20,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 import pandas as pd
 from tqdm import tqdm
 
-from noise.collection import CollectionError, load_collection, save_collection
+from noise.collection import CollectionError
 from noise.datasets import DataError, fingerprint, load_data
-from noise.evaluate import EvalSettings, cloak_noise, evaluate_cut, shredder_noise
+from noise.evaluate import EvalSettings, evaluate_cut
+from noise.methods import NoiseContext, get_method
 from core.cache import ArtifactCache, load_state_dict, save_state_dict
 from noise.models import freeze
-from noise.train import TRAIN_RECIPE, NoiseTrainingError, build_collection, train_zoo_model
+from noise.train import TRAIN_RECIPE, NoiseTrainingError, train_zoo_model
 from partitioner.graph import ModelGraph
 from partitioner.split import split
 from sim.config import Scenario
@@ -136,45 +136,15 @@ def _noise_fn(scenario: Scenario, model, cut: int, last: int, data, model_digest
               cache: ArtifactCache):
     """(noise function or None, cache info). None: nothing added at this cut."""
     spec = scenario.noise
-    if spec.method == "none" or cut == last:
+    method = get_method(spec.method)
+    if not method.applies(cut, last):
         return None, {}
     local, remote = split(model, cut)
     spec_key = {k: v for k, v in dataclasses.asdict(spec).items() if k != "collection_path"}
     key = {"model": model_digest, "cut": cut, "noise": spec_key}
-    if spec.method == "shredder" and spec.collection_path:
-        # A user's collection (e.g. from `sim noise train`) is used at the cut it was learned
-        # for, after checking it belongs to this model and this activation.
-        user = load_collection(spec.collection_path, expect_model=scenario.workload.model)
-        if user.cut == cut:
-            with torch.no_grad():
-                shape = tuple(local(data.test.x[:1]).shape[1:])
-            user = load_collection(spec.collection_path, scenario.workload.model, cut, shape)
-            return shredder_noise(user, spec.order_mode, spec.quantized_bits), {
-                "noise_collection": spec.collection_path, "tuples": user.size}
-    if spec.method == "shredder":
-        def build():
-            return build_collection(local, remote, data, spec, scenario.workload.model, cut)
-        coll, hit, digest = cache.get_or_build("noise", key, ".npz", build,
-                                               lambda c, path: save_collection(path, c),
-                                               load_collection)
-        return shredder_noise(coll, spec.order_mode, spec.quantized_bits), {
-            "noise_cache_key": digest, "noise_cache_hit": hit, "tuples": coll.size}
-    from noise.cloak import train_cloak
-
-    def build_cloak():
-        r = train_cloak(local, remote, data, spec.cloak, spec.seed)
-        return {"mean": r.mean, "scale": r.scale, "mask": r.mask}
-
-    def save(d, path):
-        with open(path, "wb") as f:
-            np.savez(f, **d)
-
-    def load(path):
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in ("mean", "scale", "mask")}
-    d, hit, digest = cache.get_or_build("cloak", key, ".npz", build_cloak, save, load)
-    return cloak_noise(d["mean"], d["scale"], d["mask"], spec.cloak.distribution), {
-        "noise_cache_key": digest, "noise_cache_hit": hit}
+    edge = method.edge_noise(NoiseContext(local, remote, data, spec, scenario.workload.model,
+                                          cut, cache, key))
+    return edge.apply, edge.info
 
 
 def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFrame,
@@ -193,10 +163,12 @@ def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFram
     settings = EvalSettings(estimator=p.estimator, mi_samples=p.mi_samples, mi_dim=p.mi_dim,
                             seed=scenario.noise.seed)
     last = graph.num_layers
+    method = get_method(scenario.noise.method)
     rows, per_cut = [], {}
     for cut in tqdm(cuts, desc="privacy per cut", disable=not progress, leave=False):
-        if cut == 0 and scenario.noise.method == "shredder":
-            per_cut[str(cut)] = {"skipped": "Shredder does not apply at cut 0 (raw input sent)"}
+        if cut == 0 and method.at_input == "skip":
+            per_cut[str(cut)] = {"skipped": f"{method.name} does not apply at cut 0 (raw input "
+                                            "sent)"}
             continue
         model_digest = weights.get("model_cache_key", "user")
         spec_key = {k: v for k, v in dataclasses.asdict(scenario.noise).items()
@@ -252,9 +224,7 @@ def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFram
         "train_width": width, "reduced_model": reduced_note or None,
         "estimator": estimator, "mi_samples": n_s, "mi_dims": [list(d) for d in dims],
         "noise_method": scenario.noise.method, "cuts_requested": p.cuts, "cuts": cuts,
-        "cut_0": {"shredder": "not applicable to Shredder (empty)",
-                  "none": "the raw input, sent as it is"}.get(
-                      scenario.noise.method, "the raw input, noised like any other cut"),
+        "cut_0": method.input_note,
         "cut_L": "output sent without noise",
         "adversary": ("standardize + PCA(<= 64) + logistic regression on transmitted tensors "
                       "of the train split, noise sampled by the kernels; misclassification "

@@ -12,7 +12,7 @@ import pandas as pd
 
 from partitioner.graph import ModelGraph
 from sim.profiles import cached_profile
-from sim.config import Scenario
+from sim.config import Scenario, invalid_cuts
 from core.errors import UserError
 from sim.costs import (NoiseCostModel, cut_components, energy_breakdown, link_costs,
                        results_frame)
@@ -55,13 +55,9 @@ def scenario_graph(scenario: Scenario, cache_dir: str | None = None) -> ModelGra
 def check_cuts(scenario: Scenario, graph: ModelGraph) -> None:
     """Cut numbers named in the config must be valid cuts of the network."""
     cuts = scenario.privacy.cuts
-    if isinstance(cuts, str):
-        return
-    valid = [c.cut for c in graph.cuts]
-    bad = [k for k in cuts if k not in valid]
-    if bad:
-        raise UserError(f"privacy.cuts: {bad} not valid for {graph.model_name} "
-                        f"(cuts 0..{graph.num_layers}); valid cuts: {valid}")
+    problems = [] if isinstance(cuts, str) else invalid_cuts(cuts, graph)
+    if problems:
+        raise UserError(problems)
 
 
 def describe(scenario: Scenario, graph: ModelGraph) -> str:

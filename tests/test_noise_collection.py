@@ -5,27 +5,26 @@ import numpy as np
 import pytest
 
 from noise.collection import CollectionError, load_collection, save_collection
-from noise.spec import NoiseSpec
-from core.schema import build
+from noise.methods import build_noise_spec
 from tests.test_noise_kernels import _collection
 
 
 def test_spec_defaults_and_yaml_names():
-    spec, problems = build(NoiseSpec, {"method": "shredder",
+    spec, problems = build_noise_spec({"method": "shredder",
                                        "shredder": {"lambda_reg": 1e-4, "variant": "asplos"}},
-                           "noise")
+                                      "noise")
     assert problems == []
     assert spec.collection_size == 100 and spec.order_mode == "exact"
-    assert spec.shredder.lambda_reg == 1e-4 and spec.shredder.variant == "asplos"
-    assert spec.cloak.distribution == "laplace"
+    assert spec.options.lambda_reg == 1e-4 and spec.options.variant == "asplos"
+    assert build_noise_spec({"method": "cloak"})[0].options.distribution == "laplace"
 
 
 def test_spec_problems_carry_key_paths():
-    _, problems = build(NoiseSpec, {"method": "dp", "collection_size": 0}, "noise")
+    _, problems = build_noise_spec({"method": "dp", "collection_size": 0}, "noise")
     assert any(p.startswith("noise.method:") for p in problems)
-    _, problems = build(NoiseSpec, {"method": "shredder", "shredder": {"init_b": -1}}, "noise")
+    _, problems = build_noise_spec({"method": "shredder", "shredder": {"init_b": -1}}, "noise")
     assert problems == ["noise.shredder.init_b: must be > 0, got -1.0"]
-    _, problems = build(NoiseSpec, {"method": "none", "quantized_bits": 20}, "noise")
+    _, problems = build_noise_spec({"method": "none", "quantized_bits": 20}, "noise")
     assert problems == ["noise.quantized_bits: must be between 1 and 16, got 20"]
 
 

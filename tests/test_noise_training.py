@@ -27,7 +27,7 @@ def setup():
 
 def _spec(**kw):
     return NoiseSpec(method="shredder", collection_size=2,
-                     shredder=ShredderSpec(**{"iterations": 60, "min_iterations": 0,
+                     options=ShredderSpec(**{"iterations": 60, "min_iterations": 0,
                                               "eval_every": 30, **kw}))
 
 
@@ -110,7 +110,7 @@ def test_cloak_grows_scale_and_freezes_network(setup, cut):
 def test_shredder_acceptance_lenet_digits(tmp_path):
     """At most 2 % accuracy loss, clearly larger 1/SNR than untrained noise at that accuracy."""
     torch.set_num_threads(1)
-    spec = NoiseSpec(method="shredder", collection_size=5)
+    spec = NoiseSpec(method="shredder", collection_size=5, options=ShredderSpec())
     s = run_noise_training("lenet5", SHAPE, 6, spec, str(tmp_path / "c.npz"), progress=False)
     assert s["accuracy_loss_pct"] <= 2.0
     assert s["inv_snr"] > 1.5 * s["baseline_laplace_inv_snr_at_accuracy"]

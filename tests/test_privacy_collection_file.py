@@ -5,8 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from noise.collection import save_collection
-from noise.train import single_tuple_collection
+from noise.collection import save_collection, single_tuple_collection
 from sim.cli import main
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"

@@ -2,22 +2,18 @@
 the per-cut cost vector that the device models produce.
 
 All are frozen dataclasses checked when built, so that `core.schema.build` can turn a raw
-YAML mapping into them and report every problem with its key path. Messages start with the field
-name (`"rate_hz" must be > 0, got -1.0`) because the schema prefixes that name with the path.
+YAML mapping into them and report every problem with its key path: each check names its field
+(`core.schema.Checks`), and the schema prefixes that name with the section's path.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
 
+from core.schema import Checks
 from sim.des.arrivals import load_trace
 
 ArrivalProcess = Literal["poisson", "deterministic", "onoff", "trace"]
-
-
-def _check(ok: bool, name: str, rule: str, value: object) -> None:
-    if not ok:
-        raise ValueError(f'"{name}" must be {rule}, got {value!r}')
 
 
 @dataclass(frozen=True)
@@ -38,16 +34,19 @@ class ArrivalSpec:
     trace_path: str | None = None
 
     def __post_init__(self) -> None:
-        _check(self.rate_hz > 0, "rate_hz", "> 0", self.rate_hz)
-        _check(self.on_s > 0, "on_s", "> 0", self.on_s)
-        _check(self.off_s > 0, "off_s", "> 0", self.off_s)
+        c = Checks()
+        c.require(self.rate_hz > 0, "rate_hz", "> 0", self.rate_hz)
+        c.require(self.on_s > 0, "on_s", "> 0", self.on_s)
+        c.require(self.off_s > 0, "off_s", "> 0", self.off_s)
         if self.process == "trace":
             if not self.trace_path:
-                raise ValueError('"trace_path" is required when process is "trace"')
-            try:
-                load_trace(self.trace_path)
-            except ValueError as exc:
-                raise ValueError(f'"trace_path" {exc}') from None
+                c.add("trace_path", 'is required when process is "trace"')
+            else:
+                try:
+                    load_trace(self.trace_path)
+                except ValueError as exc:
+                    c.add("trace_path", str(exc))
+        c.done()
 
     @property
     def mean_rate_hz(self) -> float:
@@ -79,22 +78,24 @@ class SimSettings:
     service: Literal["deterministic", "exponential"] = "deterministic"
 
     def __post_init__(self) -> None:
-        _check(self.requests >= 1, "requests", ">= 1", self.requests)
-        _check(self.clients >= 1, "clients", ">= 1", self.clients)
-        _check(self.replications >= 1, "replications", ">= 1", self.replications)
-        _check(self.min_replications >= 1, "min_replications", ">= 1", self.min_replications)
-        _check(self.ci_rel_tol >= 0, "ci_rel_tol", ">= 0", self.ci_rel_tol)
-        _check(self.seed >= 0, "seed", ">= 0", self.seed)
-        _check(0 <= self.warmup_requests < self.requests, "warmup_requests",
-               f">= 0 and < requests ({self.requests})", self.warmup_requests)
+        c = Checks()
+        c.require(self.requests >= 1, "requests", ">= 1", self.requests)
+        c.require(self.clients >= 1, "clients", ">= 1", self.clients)
+        c.require(self.replications >= 1, "replications", ">= 1", self.replications)
+        c.require(self.min_replications >= 1, "min_replications", ">= 1", self.min_replications)
+        c.require(self.ci_rel_tol >= 0, "ci_rel_tol", ">= 0", self.ci_rel_tol)
+        c.require(self.seed >= 0, "seed", ">= 0", self.seed)
+        c.require(0 <= self.warmup_requests < self.requests, "warmup_requests",
+                  f">= 0 and < requests ({self.requests})", self.warmup_requests)
         if self.arrival.process == "trace" and self.arrival.trace_path:
             times_s, clients = load_trace(self.arrival.trace_path)
             if len(times_s) < self.requests:
-                raise ValueError(f'"requests" is {self.requests} but trace '
-                                 f'{self.arrival.trace_path} has only {len(times_s)} timestamps')
+                c.add("requests", f"is {self.requests} but trace {self.arrival.trace_path} has "
+                      f"only {len(times_s)} timestamps")
             if clients is not None and clients.max(initial=0) >= self.clients:
-                raise ValueError(f'"clients" is {self.clients} but trace '
-                                 f'{self.arrival.trace_path} names client {clients.max()}')
+                c.add("clients", f"is {self.clients} but trace {self.arrival.trace_path} names "
+                      f"client {clients.max()}")
+        c.done()
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,11 @@ class CloudQueue:
     max_wait_ms: float = 0.0
 
     def __post_init__(self) -> None:
-        _check(self.gpus >= 1, "gpus", ">= 1", self.gpus)
-        _check(self.max_batch >= 1, "max_batch", ">= 1", self.max_batch)
-        _check(self.max_wait_ms >= 0, "max_wait_ms", ">= 0", self.max_wait_ms)
+        c = Checks()
+        c.require(self.gpus >= 1, "gpus", ">= 1", self.gpus)
+        c.require(self.max_batch >= 1, "max_batch", ">= 1", self.max_batch)
+        c.require(self.max_wait_ms >= 0, "max_wait_ms", ">= 0", self.max_wait_ms)
+        c.done()
 
     @property
     def batching(self) -> bool:
@@ -138,11 +141,13 @@ class StageCosts:
     cloud_idle_power_w: float = 0.0
 
     def __post_init__(self) -> None:
+        c = Checks()
         for name in ("edge_compute_s", "noise_s", "uplink_bytes", "downlink_bytes",
                      "edge_active_power_w", "edge_idle_power_w", "noise_power_w",
                      "cloud_active_power_w", "cloud_idle_power_w"):
             value = getattr(self, name)
-            _check(value >= 0, name, ">= 0", value)
-        _check(len(self.cloud_compute_s) >= 1 and min(self.cloud_compute_s) >= 0,
-               "cloud_compute_s", "a non-empty list of times >= 0", self.cloud_compute_s)
+            c.require(value >= 0, name, ">= 0", value)
+        c.require(len(self.cloud_compute_s) >= 1 and min(self.cloud_compute_s) >= 0,
+                  "cloud_compute_s", "a non-empty list of times >= 0", self.cloud_compute_s)
+        c.done()
         object.__setattr__(self, "cloud_compute_s", tuple(float(t) for t in self.cloud_compute_s))

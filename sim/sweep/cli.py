@@ -60,9 +60,8 @@ def objective_of(args: argparse.Namespace):
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     # Imported here: the parser above must stay cheap for every other `sim` command.
-    from sim.config import load_yaml
     from core.errors import UserError
-    from sim.overrides import apply_sets
+    from sim.config import load_config
     from sim.sweep.executors import make_executor
     from sim.sweep.runner import SweepOptions, plan_sweep, run_sweep
 
@@ -71,8 +70,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.scheduler and args.executor != "dask":
         raise UserError("--scheduler: needs --executor dask")
     objective = objective_of(args)                       # option mistakes first, then config
-    base = apply_sets(load_yaml(args.config), args.set)
-    plan = plan_sweep(base, args.grid, args.sample, args.seed, args.cost_only)
+    base, base_dir = load_config(args.config, args.set)
+    plan = plan_sweep(base, args.grid, args.sample, args.seed, args.cost_only, base_dir)
     out_dir = Path(args.out) if args.out else Path("results") / str(base["name"]) / "sweep"
     options = SweepOptions(cost_only=args.cost_only, privacy=not args.no_privacy,
                            chunk_size=args.chunk_size, restart=args.restart,

@@ -1,6 +1,7 @@
 """`run_sweep`: plan and validate, compute the missing chunks, merge, analyse, report."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import time
@@ -11,7 +12,7 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
-from sim.config import build_scenario
+from sim.config import build_scenario, resolve_value
 from core.errors import UserError
 from sim.sweep.codesign import BestCuts, Objective, best_cuts, pareto_rows
 from sim.sweep.executors import InlineExecutor
@@ -50,11 +51,20 @@ class SweepResult:
 
 
 def plan_sweep(base: dict, grid: list[str], samples: int | None = None,
-               seed: int | None = None, cost_only: bool = False) -> SweepPlan:
-    """Parse and validate everything; raises UserError (exit 2) before any work."""
+               seed: int | None = None, cost_only: bool = False,
+               config_dir: Path | None = None) -> SweepPlan:
+    """Parse and validate everything; raises UserError (exit 2) before any work. `base` comes
+    from `sim.config.load_config`; swept file names resolve against `config_dir` like the
+    config's own."""
     if seed is None:
         seed = build_scenario(base).sim.seed
-    return validate_plan(base, parse_spec(grid, samples, seed), expand, cost_only)
+    spec = parse_spec(grid, samples, seed)
+    if config_dir is not None:
+        spec = dataclasses.replace(spec, grid=tuple(
+            dataclasses.replace(axis, values=tuple(resolve_value(axis.key, v, config_dir)
+                                                   for v in axis.values))
+            for axis in spec.grid))
+    return validate_plan(base, spec, expand, cost_only)
 
 
 def chunk_tasks(plan: SweepPlan, options: SweepOptions, chunk_size: int) -> list[ChunkTask]:

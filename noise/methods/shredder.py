@@ -1,0 +1,60 @@
+"""Shredder (ASPLOS 2020): learned multiplicative and additive noise, fitted to Laplace
+distributions with a saved element order; the edge samples and re-orders fresh noise per
+request (numba kernels, `noise.sampler`)."""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from noise.collection import load_collection, save_collection
+from noise.cost import collection_bytes, noise_work
+from noise.methods import EdgeNoise, NoiseContext, NoiseFn, NoiseMethod, register_method
+from noise.spec import ShredderSpec
+
+
+def shredder_noise(coll, mode: str = "exact", bits: int = 8) -> NoiseFn:
+    """Noise as the edge applies it: the numba sampling and re-ordering kernels."""
+    from noise.sampler import NoiseSampler
+    sampler = NoiseSampler(coll, mode, bits)
+    return lambda a, seed: sampler.apply(a, seed)
+
+
+@register_method
+class Shredder(NoiseMethod):
+    name = "shredder"
+    options = ShredderSpec
+    at_input = "skip"
+    input_note = "not applicable to Shredder (empty)"
+    trains_collection_file = True
+
+    def work(self, elements: int, spec: Any) -> tuple[int, int]:
+        return noise_work(elements, spec.order_mode, spec.quantized_bits)
+
+    def storage_bytes(self, elements: int, spec: Any) -> int:
+        return collection_bytes(elements, spec.collection_size, spec.order_mode,
+                                spec.quantized_bits)
+
+    def edge_noise(self, ctx: NoiseContext) -> EdgeNoise:
+        spec = ctx.spec
+        if spec.collection_path:
+            # A user's collection (e.g. from `sim noise train`) is used at the cut it was
+            # learned for, after checking it belongs to this model and this activation.
+            user = load_collection(spec.collection_path, expect_model=ctx.model_name)
+            if user.cut == ctx.cut:
+                with torch.no_grad():
+                    shape = tuple(ctx.local(ctx.data.test.x[:1]).shape[1:])
+                user = load_collection(spec.collection_path, ctx.model_name, ctx.cut, shape)
+                return EdgeNoise(shredder_noise(user, spec.order_mode, spec.quantized_bits),
+                                 {"noise_collection": spec.collection_path, "tuples": user.size})
+        from noise.train import build_collection
+
+        def build():
+            return build_collection(ctx.local, ctx.remote, ctx.data, spec, ctx.model_name,
+                                    ctx.cut)
+        coll, hit, digest = ctx.cache.get_or_build(
+            "noise", ctx.key, ".npz", build, lambda c, path: save_collection(path, c),
+            load_collection)
+        return EdgeNoise(shredder_noise(coll, spec.order_mode, spec.quantized_bits),
+                         {"noise_cache_key": digest, "noise_cache_hit": hit,
+                          "tuples": coll.size})
