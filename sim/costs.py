@@ -124,15 +124,21 @@ def link_costs(up_bytes, down_bytes, link: LinkModel) -> dict[str, np.ndarray]:
 
 
 def results_frame(comp: CutComponents, link: dict[str, np.ndarray]) -> pd.DataFrame:
-    """The contract's results table from cut components and link costs (privacy empty)."""
-    latency_s = comp.edge_s + comp.noise_s + link["uplink_s"] + comp.cloud_s + link["downlink_s"]
+    """The contract's results table from cut components and link costs (privacy empty).
+
+    With `sim.operating_costs.operating_link_costs` the latency and energy are at the
+    operating point (NaN latency where saturated); with `link_costs`, of isolated requests."""
+    latency_s = link.get("latency_s")
+    if latency_s is None:
+        latency_s = (comp.edge_s + comp.noise_s + link["uplink_s"] + comp.cloud_s
+                     + link["downlink_s"])
     df = pd.DataFrame({
         "cut": comp.cut, "after_layer": comp.after_layer,
         "sent_bytes": comp.up_bytes.astype(np.int64),
         "edge_compute_ms": comp.edge_s * 1e3, "noise_ms": comp.noise_s * 1e3,
         "uplink_ms": link["uplink_s"] * 1e3, "cloud_compute_ms": comp.cloud_s * 1e3,
         "downlink_ms": link["downlink_s"] * 1e3, "latency_ms": latency_s * 1e3,
-        "latency_p99_ms": latency_s * 1e3,
+        "latency_p99_ms": link.get("latency_p99_s", latency_s) * 1e3,
         "edge_compute_mj": comp.edge_j * 1e3, "noise_mj": comp.noise_j * 1e3,
         "comm_mj": link["comm_j"] * 1e3, "cloud_compute_mj": comp.cloud_j * 1e3,
     })

@@ -121,3 +121,32 @@ def test_closed_form_agrees_with_the_simulator(link_name, edge_s, up_bytes, clou
                         (out["comm_j"][0] * 1e3, sim.energy_mj["comm_mj"])):
         allowed = max(0.05 * est.mean, est.half_width)
         assert abs(closed - est.mean) <= allowed, (closed, est.mean, est.half_width)
+
+
+@pytest.mark.slow
+def test_lte_vgg16_table_comm_energy_matches_the_simulation_on_stable_cuts():
+    """Acceptance (issue 12): configs/lte_vgg16.yaml, communication energy of the closed form
+    within 5 % of the simulation's for every stable cut; saturated cuts show no latency."""
+    import pandas as pd
+    from pathlib import Path
+
+    from sim.config import load_scenario
+    from sim.costs import NoiseCostModel, cut_components, results_frame
+    from sim.loadsim import simulate_cuts
+    from sim.operating_costs import operating_link_costs, operating_point_columns
+    from sim.run import scenario_graph
+
+    sc = load_scenario(Path(__file__).parents[1] / "configs" / "lte_vgg16.yaml")
+    g = scenario_graph(sc)
+    comp = cut_components(g, sc.edge, sc.cloud, NoiseCostModel.from_spec(sc.noise), 1)
+    lc = operating_link_costs(comp, sc.link, OperatingPoint.from_settings(
+        sc.sim, sc.cloud_spec.queue), sc.edge.idle_power_w)
+    df = pd.concat([results_frame(comp, lc), operating_point_columns(lc)], axis=1)
+    sims, _ = simulate_cuts(g, comp, sc.edge, sc.cloud, sc.link, sc.cloud_spec.queue, sc.sim, 1)
+    stable = df[df["bottleneck_utilization"] <= 0.8]
+    assert len(stable) >= 10
+    for _, row in stable.iterrows():
+        est = sims[int(row["cut"])].energy_mj["comm_mj"]
+        assert abs(row["comm_mj"] - est.mean) <= max(0.05 * est.mean, est.half_width)
+    assert df.loc[df["saturated"], "latency_ms"].isna().all()
+    assert df.loc[~df["saturated"], "latency_ms"].notna().all()

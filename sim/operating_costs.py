@@ -1,0 +1,84 @@
+"""Per-cut costs at the operating point: the closed forms of `sim.operating_point` applied to
+the link-independent cut components, with the isolated-request figures beside them.
+
+`operating_link_costs` returns `sim.costs.link_costs`' keys (uplink_s, downlink_s, comm_j) at
+the operating point plus latency, queues, saturation, device energy and the isolated figures;
+it broadcasts like `link_costs`, so a sweep passes a link whose fields are columns.
+`operating_point_columns` turns them into the results table's extra columns.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from hwmodels.link import LinkModel
+from sim.operating_point import OperatingPoint, StageTimes, at_operating_point
+
+if TYPE_CHECKING:
+    from sim.costs import CutComponents
+
+OPERATING_COLUMNS = ("edge_queue_ms", "cloud_queue_ms", "device_mj", "saturated",
+                     "bottleneck_utilization", "max_rate_hz", "latency_isolated_ms",
+                     "comm_isolated_mj", "device_isolated_mj", "total_isolated_mj")
+
+
+def isolated_link_costs(up_bytes, down_bytes, link: LinkModel) -> dict[str, np.ndarray]:
+    """One request on an idle radio: promotion before it, the whole tail after it."""
+    up_bytes = np.asarray(up_bytes, dtype=float)
+    down_bytes = np.asarray(down_bytes, dtype=float)
+    uplink_s = link.promotion_ms / 1e3 + link.uplink_latency_s(up_bytes)
+    downlink_s = np.where(down_bytes > 0, link.downlink_latency_s(down_bytes), 0.0)
+    comm_j = (link.promotion_energy_j + link.tail_energy_j + link.uplink_energy_j(up_bytes)
+              + link.downlink_energy_j(down_bytes))
+    return {"uplink_s": uplink_s, "downlink_s": downlink_s, "comm_j": comm_j}
+
+
+def operating_link_costs(comp: "CutComponents", link: LinkModel, op: OperatingPoint,
+                         edge_idle_power_w=0.0) -> dict[str, np.ndarray]:
+    """Link costs at the operating point (queueing, shared tails, promotions only after
+    idle). A bandwidth trace is priced at its time-average rates."""
+    link = link.time_averaged()
+    up_tx_s = link.uplink_transmit_s(comp.up_bytes)
+    down_tx_s = np.where(comp.down_bytes > 0, link.downlink_transmit_s(comp.down_bytes), 0.0)
+    device_s = comp.edge_s + comp.noise_s
+    st = StageTimes(device_s=device_s, uplink_s=up_tx_s, cloud_s=comp.cloud_s,
+                    downlink_s=down_tx_s, half_rtt_s=link.rtt_ms / 2e3)
+    out = at_operating_point(st, link, op)
+    iso = isolated_link_costs(comp.up_bytes, comp.down_bytes, link)
+    iso_latency_s = device_s + iso["uplink_s"] + comp.cloud_s + iso["downlink_s"]
+    own_j = comp.edge_j + comp.noise_j
+    # The battery also pays the device's idle power while it waits for the answer.
+    wait_s = out["latency_s"] - device_s - out["edge_queue_s"]
+    return {
+        "uplink_s": out["uplink_s"], "downlink_s": out["downlink_s"], "comm_j": out["comm_j"],
+        "latency_s": out["latency_s"], "latency_p99_s": out["latency_p99_s"],
+        "edge_queue_s": out["edge_queue_s"], "cloud_queue_s": out["cloud_queue_s"],
+        "device_j": own_j + out["comm_j"] + edge_idle_power_w * wait_s,
+        "saturated": out["saturated"], "max_rate_hz": out["max_rate_hz"],
+        "utilization": out["utilization"],
+        "latency_isolated_s": iso_latency_s, "comm_isolated_j": iso["comm_j"],
+        "device_isolated_j": (own_j + iso["comm_j"]
+                              + edge_idle_power_w * (iso_latency_s - device_s)),
+        "total_isolated_j": own_j + iso["comm_j"] + comp.cloud_j,
+    }
+
+
+def operating_point_columns(lc: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The results table's columns beside the contract's, per cut (one configuration)."""
+    return pd.DataFrame({
+        "edge_queue_ms": lc["edge_queue_s"] * 1e3, "cloud_queue_ms": lc["cloud_queue_s"] * 1e3,
+        "device_mj": lc["device_j"] * 1e3,
+        "saturated": np.asarray(lc["saturated"], dtype=bool),
+        "bottleneck_utilization": lc["utilization"], "max_rate_hz": lc["max_rate_hz"],
+        "latency_isolated_ms": lc["latency_isolated_s"] * 1e3,
+        "comm_isolated_mj": lc["comm_isolated_j"] * 1e3,
+        "device_isolated_mj": lc["device_isolated_j"] * 1e3,
+        "total_isolated_mj": lc["total_isolated_j"] * 1e3,
+    })
+
+
+def saturated_note(utilization: float) -> str:
+    """What a printed table shows instead of a latency."""
+    return f"saturated (utilization {utilization:.3g})"
