@@ -79,6 +79,10 @@ class BitFusionModel:
         return (np.array([b.act_bits for b in bw], float),
                 np.array([b.weight_bits for b in bw], float))
 
+    def with_activation_dtype(self, dtype: str) -> "BitFusionModel":
+        """Itself: its widths are the configured per-layer ones (act_bits, layer_bits)."""
+        return self
+
     def evaluate(self, a: LayerArrays, batch_size: int) -> AccelResult:
         n = float(batch_size)
         act, wt = self.bits_of(a.names)

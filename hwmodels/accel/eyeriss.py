@@ -113,6 +113,10 @@ class EyerissModel:
     def num_pes(self) -> int:
         return self.pe_rows * self.pe_cols
 
+    def with_activation_dtype(self, dtype: str) -> "EyerissModel":
+        """Itself: the RS datapath is 16-bit fixed point whatever the workload's dtype."""
+        return self
+
     def evaluate(self, a: LayerArrays, batch_size: int) -> AccelResult:
         fused = np.isin(np.array(a.op_types, dtype=object), self.fused_op_types) & ~a.is_mac
         a = pool_as_conv(a, self.pool_mapping)

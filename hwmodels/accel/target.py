@@ -50,6 +50,10 @@ class AcceleratorModel(Protocol):
 
     def evaluate(self, arrays: LayerArrays, batch_size: int) -> AccelResult: ...
 
+    def with_activation_dtype(self, dtype: str) -> "AcceleratorModel":
+        """The model as it runs operands of this dtype (itself when its widths are fixed)."""
+        ...
+
 
 @dataclass(frozen=True)
 class AcceleratorTarget(ModelPowers):
@@ -57,13 +61,13 @@ class AcceleratorTarget(ModelPowers):
     model: Any                                 # an AcceleratorModel
 
     def layer_cost(self, layer: LayerProfile, batch_size: int, dtype: str) -> LayerCost:
-        r = self.model.evaluate(layer_arrays([layer]), batch_size)
+        r = self.model.with_activation_dtype(dtype).evaluate(layer_arrays([layer]), batch_size)
         return LayerCost(float(r.latency_s[0]), float(r.energy_j[0]))
 
     def layer_costs(self, layers: Sequence[LayerProfile], batch_size: int,
                     dtype: str) -> list[LayerCost]:
         """All layers in one vectorized evaluation (same numbers as layer_cost per layer)."""
-        r = self.model.evaluate(layer_arrays(layers), batch_size)
+        r = self.model.with_activation_dtype(dtype).evaluate(layer_arrays(layers), batch_size)
         return [LayerCost(float(t), float(e)) for t, e in zip(r.latency_s, r.energy_j)]
 
     def evaluate(self, layers: Sequence[LayerProfile], batch_size: int) -> AccelResult:
