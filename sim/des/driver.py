@@ -59,7 +59,13 @@ def simulate(costs: StageCosts, link: LinkModel, cloud: CloudQueue, settings: Si
     radio = RadioParams.from_link(link)
     up_tx_s = link.uplink_transmit_s(costs.uplink_bytes)
     down_tx_s = link.downlink_transmit_s(costs.downlink_bytes)
-    use_fast = engine != "simpy" and fastpath.eligible(cloud.gpus, cloud.max_batch)
+    trace = link.trace()
+    transfers = (None if trace is None
+                 else simpy_model.TraceTransfers(trace, link.uplink_mbps, link.downlink_mbps))
+    if engine == "fast" and transfers is not None:
+        raise ValueError("the fast path cannot follow a bandwidth trace")
+    use_fast = (engine != "simpy" and transfers is None
+                and fastpath.eligible(cloud.gpus, cloud.max_batch))
     per_rep: list[dict[str, float]] = []
     kept_records: list[Records] = []
     engines: set[str] = set()
@@ -72,7 +78,8 @@ def simulate(costs: StageCosts, link: LinkModel, cloud: CloudQueue, settings: Si
         if rec is None:
             if use_fast:
                 log.info("replication %d: radio idle before a response; using simpy", r)
-            rec = simpy_model.run(req, radio, cloud, costs.cloud_compute_s)
+            rec = simpy_model.run(req, radio, cloud, costs.cloud_compute_s,
+                                  transfers=transfers)
             engines.add("simpy")
         else:
             engines.add("fast")

@@ -11,6 +11,9 @@ reason. What needs the event list stays event-driven: the radio state each trans
 depends on every other request of the client in time order) and the cloud, whose GPUs are
 processes pulling batches from one queue.
 
+With a bandwidth trace a transfer's duration depends on when it starts, which only the event
+list knows, so traces always run here (the fast path's times are fixed in advance).
+
 Times are carried as exact values computed from the stage arithmetic rather than read back from
 `env.now` (which accumulates rounding), so that the fast path reproduces them to the last bit.
 """
@@ -23,6 +26,7 @@ from typing import Literal
 import numpy as np
 import simpy
 
+from hwmodels.trace import BandwidthTrace
 from sim.des.radio import RadioParams, transfer_start
 from sim.des.settings import CloudQueue
 from sim.des.workload import RECORD_FIELDS, Records, RequestSet
@@ -30,9 +34,24 @@ from sim.des.workload import RECORD_FIELDS, Records, RequestSet
 CloudImpl = Literal["auto", "workers"]
 
 
+class TraceTransfers:
+    """Transfer times that follow a bandwidth trace: a request's transmission time at the
+    link's nominal rate says how many bits it sends, the trace how long they take from the
+    moment the transfer starts."""
+
+    def __init__(self, trace: BandwidthTrace, uplink_mbps: float, downlink_mbps: float) -> None:
+        self.trace = trace
+        self.bytes_per_s = {"up": uplink_mbps * 1e6 / 8.0, "down": downlink_mbps * 1e6 / 8.0}
+
+    def duration_s(self, nominal_s: float, start_s: float, direction: str) -> float:
+        return self.trace.transmit_s(nominal_s * self.bytes_per_s[direction], start_s, direction)
+
+
 class _Model:
     def __init__(self, req: RequestSet, radio: RadioParams, cloud: CloudQueue,
-                 batch_s: tuple[float, ...], cloud_impl: CloudImpl) -> None:
+                 batch_s: tuple[float, ...], cloud_impl: CloudImpl,
+                 transfers: TraceTransfers | None = None) -> None:
+        self.transfers = transfers
         self.env = simpy.Environment()
         self.n = len(req)
         # Python lists: element access on numpy arrays costs several times more per request.
@@ -85,7 +104,8 @@ class _Model:
         r = self.radio
         start, promo = transfer_start(self.rec[1][i], self.up_free[c], self.last_end[c],
                                       self.promoting_until[c], r.tail_s, r.promotion_s, 0.0)
-        end = start + self.uplink_s[i]
+        end = start + (self.uplink_s[i] if self.transfers is None
+                       else self.transfers.duration_s(self.uplink_s[i], start, "up"))
         self._reserve(c, start, end, promo)
         self.up_free[c] = end
         rec = self.rec
@@ -113,7 +133,8 @@ class _Model:
         start, promo = transfer_start(self.rec[9][i], self.down_free[c], self.last_end[c],
                                       self.promoting_until[c], r.tail_s, r.promotion_s,
                                       r.beacon_s)
-        end = start + self.downlink_s[i]
+        end = start + (self.downlink_s[i] if self.transfers is None
+                       else self.transfers.duration_s(self.downlink_s[i], start, "down"))
         self._reserve(c, start, end, promo)
         self.down_free[c] = end
         self.rec[10][i] = promo
@@ -193,7 +214,8 @@ class _BatchingCloud:
 
 
 def run(req: RequestSet, radio: RadioParams, cloud: CloudQueue, batch_s: tuple[float, ...],
-        cloud_impl: CloudImpl = "auto") -> Records:
+        cloud_impl: CloudImpl = "auto", transfers: TraceTransfers | None = None) -> Records:
     """Simulate one replication. cloud_impl="workers" forces the GPU processes even where the
-    free-at server would do (tests use it to check one against the other)."""
-    return _Model(req, radio, cloud, batch_s, cloud_impl).run()
+    free-at server would do (tests use it to check one against the other); `transfers`
+    makes transfer times follow a bandwidth trace."""
+    return _Model(req, radio, cloud, batch_s, cloud_impl, transfers).run()
