@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from hwmodels.link import LinkModel
+from sim.des import load_trace
 from sim.operating_point import OperatingPoint, StageTimes, at_operating_point
 
 if TYPE_CHECKING:
@@ -77,6 +78,38 @@ def operating_point_columns(lc: dict[str, np.ndarray]) -> pd.DataFrame:
         "device_isolated_mj": lc["device_isolated_j"] * 1e3,
         "total_isolated_mj": lc["total_isolated_j"] * 1e3,
     })
+
+
+def scenario_operating_point(scenario) -> OperatingPoint:
+    """The operating point a scenario configures (`sim:` arrivals and clients, `cloud:`
+    GPUs); trace arrivals are priced at the trace's mean rate per client."""
+    arrival = scenario.sim.arrival
+    trace_rate_hz = None
+    if arrival.process == "trace":
+        times_s, _ = load_trace(arrival.trace_path)
+        span_s = float(times_s[-1] - times_s[0]) if len(times_s) > 1 else 1.0
+        trace_rate_hz = (len(times_s) - 1) / max(span_s, 1e-12) / scenario.sim.clients
+    return OperatingPoint.from_settings(scenario.sim, scenario.cloud_spec.queue, trace_rate_hz)
+
+
+def headline_link_costs(scenario, comp: "CutComponents", link=None) -> dict[str, np.ndarray]:
+    """What every headline column uses: the scenario's link (or `link`, e.g. a sweep's
+    stacked one) priced at the scenario's operating point."""
+    return operating_link_costs(comp, scenario.link if link is None else link,
+                                scenario_operating_point(scenario), scenario.edge.idle_power_w)
+
+
+def operating_point_note(scenario) -> str:
+    """The sentence a caption and run.json carry: at which operating point the figures are,
+    and which rates a bandwidth trace was priced at."""
+    note = (f"energy and latency per request at the operating point: "
+            f"{scenario_operating_point(scenario).describe()}")
+    link = scenario.link
+    if link.bandwidth_trace_csv:
+        note += (f"; bandwidth trace {link.bandwidth_trace_csv}: the simulation follows it, "
+                 f"closed-form figures use its time average ({link.mean_uplink_mbps:.4g}/"
+                 f"{link.mean_downlink_mbps:.4g} Mbps up/down)")
+    return note + "; isolated-request figures (idle radio, full tail) in *_isolated_* columns"
 
 
 def saturated_note(utilization: float) -> str:
