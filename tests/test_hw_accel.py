@@ -88,10 +88,14 @@ def test_systolic_cycles_closed_form():
 
 
 def test_bitfusion_scales_with_bit_product():
-    shapes = [ConvShape(64, 64, 28, 28, 28, 28, 3, 3)]
+    shapes = [ConvShape(192, 64, 30, 30, 28, 28, 3, 3)]
     res = {b: build_accelerator("bitfusion", {"act_bits": b, "weight_bits": b})
            .evaluate(conv_arrays(shapes), 1) for b in (2, 4, 8)}
-    # Compute-bound: cycles scale with ceil(a/2) ceil(w/2), 4x per halving of both widths.
+    # A 16-brick unit makes 1, 4, 16 products a cycle at 8, 4, 2 bits, side by side along the
+    # input channels: 192 channels on 12 rows take 16, 4, 1 channel folds, x 9 taps x
+    # ceil(64 / 14) = 5 filter folds x 784 pixels. Compute-bound: 4x per halving of both widths.
+    for b, folds in ((8, 16), (4, 4), (2, 1)):
+        assert res[b].cycles[0] == pytest.approx(784 * 9 * folds * 5 / 0.76)
     assert res[8].cycles[0] / res[4].cycles[0] == pytest.approx(4.0)
     assert res[4].cycles[0] / res[2].cycles[0] == pytest.approx(4.0)
     assert res[8].accesses["mac"][0] == 16 * res[8].macs[0]

@@ -2,13 +2,17 @@
 
 Sharma et al. (ISCA 2018): 2-bit "BitBricks" fuse into wider multipliers; a multiply of an
 a-bit activation by a w-bit weight takes ceil(a/2) x ceil(w/2) bricks. A Fusion Unit of
-`bricks_per_unit` bricks therefore does bricks_per_unit / (ceil(a/2) ceil(w/2)) MACs per cycle
-(16 bricks: one 8x8, four 4x4, sixteen 2x2; a 16x16 multiply takes 4 cycles). The units form a
-rows x cols weight-stationary array (window on rows, filters on cols), so spatial utilization
-is that of the folds. Registers pass an activation, a weight and a full-width psum per MAC.
-Memory traffic is counted in 16-bit words scaled by bits / 16, priced like
-the Eyeriss-like model (6 e_mac per buffer word, 200 e_mac per DRAM word), and a multiply costs
-energy_per_mac_pj x bricks / 64 (a 16x16 multiply = 64 bricks = one Eyeriss MAC).
+`bricks_per_unit` bricks therefore makes bricks_per_unit / (ceil(a/2) ceil(w/2)) products a
+cycle (16 bricks: one 8x8, four 4x4, sixteen 2x2; a 16x16 multiply takes 4 cycles), `lanes` of
+them side by side along the input channels, summed by the unit's shift-add tree. The units form
+a rows x cols weight-stationary array: a row holds `lanes` channels of one kernel tap, a column
+one filter; kernel taps, channel chunks (ceil(C / (rows lanes))) and filter chunks are folds, so
+shapes with few channels (a first layer, 1x1-channel inputs) waste lanes at low widths, as the
+public simulator's channel-wise conv mode does (hsharma35/bitfusion). Registers pass an
+activation and a weight per product and one full-width psum per unit and cycle. Memory traffic
+is counted in 16-bit words scaled by bits / 16, priced like the Eyeriss-like model (6 e_mac per
+buffer word, 200 e_mac per DRAM word; DRAM through the finite buffer, common.dram_words), and a
+multiply costs energy_per_mac_pj x bricks / 64 (a 16x16 multiply = 64 bricks = one Eyeriss MAC).
 """
 from __future__ import annotations
 
@@ -17,11 +21,13 @@ from typing import Literal
 
 import numpy as np
 
-from hwmodels.accel.common import check_non_negative, check_positive, streaming_cost
+from hwmodels.accel.common import (check_non_negative, check_positive, dram_words,
+                                   streaming_cost)
 from hwmodels.accel.shapes import LayerArrays
 from hwmodels.accel.target import AccelResult
 
 MAX_BITS = 16
+WORD_BYTES = 2                     # buffer capacity in 16-bit words, as the Eyeriss model
 
 
 @dataclass(frozen=True)
@@ -87,22 +93,29 @@ class BitFusionModel:
         n = float(batch_size)
         act, wt = self.bits_of(a.names)
         bricks = np.ceil(act / self.brick_bits) * np.ceil(wt / self.brick_bits)
-        macs_per_unit_cycle = self.bricks_per_unit / bricks
-        win, nf = a.R * a.S * a.C, a.M
-        util = (win / (np.ceil(win / self.rows) * self.rows)
-                * nf / (np.ceil(nf / self.cols) * self.cols))
+        fused = self.bricks_per_unit / bricks       # products a unit makes per cycle
+        lanes = np.maximum(1.0, np.floor(fused))    # ... side by side along input channels
+        passes = np.maximum(1.0, np.ceil(1.0 / fused))   # wider than a unit: several cycles
         units = self.rows * self.cols
         macs = n * a.macs
         mac, G = a.is_mac, a.G
         zero = np.zeros(len(a))
-        compute_cycles = macs / (units * macs_per_unit_cycle * util * self.array_efficiency)
-        a16, w16 = act / 16.0, wt / 16.0
-        # Weight-stationary folds: ifmap re-read per filter fold, psums per window fold.
+        # Weight stationary (Sharma et al. 2018, Sec. V; the public simulator's channel-wise
+        # mode): each row holds `lanes` input channels of one kernel tap, columns hold filters;
+        # kernel taps and channel chunks are folds whose psums accumulate in the output buffer.
+        chan_folds = np.ceil(a.C / (self.rows * lanes))
+        filt_folds = np.ceil(a.M / self.cols)
+        tap_folds = a.R * a.S * chan_folds
         npx = n * a.E * a.F
-        gb = G * (npx * win * np.ceil(nf / self.cols) * a16 + nf * win * w16
-                  + npx * nf * np.ceil(win / self.rows) * a16)
-        dram = G * ((n * a.C * a.H * a.W + n * a.M * a.E * a.F) * a16 + a.M * win * w16)
-        gb, dram = np.where(mac, gb, zero), np.where(mac, dram, zero)
+        compute_cycles = (G * npx * tap_folds * filt_folds * passes) / self.array_efficiency
+        a16, w16 = act / 16.0, wt / 16.0
+        win = a.R * a.S * a.C
+        # Buffer words (16-bit equivalents): ifmap re-read per filter fold, weights once,
+        # full-width psums read and written per tap fold but the first.
+        gb = G * (npx * win * filt_folds * a16 + a.M * win * w16
+                  + npx * a.M * (2.0 * tap_folds - 1.0))
+        dram = dram_words(a, batch_size, self.buffer_kib * 1024 / WORD_BYTES, a16, w16)
+        gb = np.where(mac, gb, zero)
         cycles = np.where(mac, np.maximum(compute_cycles, dram / self.dram_words_per_cycle),
                           zero)
         s_ops, s_acc, s_cyc = streaming_cost(a, batch_size, units, self.cols)
@@ -111,15 +124,17 @@ class BitFusionModel:
         latency_s = cycles / (self.clock_mhz * 1e6)
         e = self.energy_per_mac_pj * 1e-12
         brick_ops = macs * bricks
-        # Per MAC the unit's registers pass an activation and a weight at their widths and a
-        # full-width partial sum, counted in 16-bit word equivalents.
-        rf = macs * (a16 + w16 + 1.0)
+        # Per MAC the unit's registers pass an activation and a weight at their widths; its
+        # shift-add tree sums its `lanes` products into one full-width psum before passing it
+        # on, so a psum register access serves `lanes` MACs (16-bit word equivalents).
+        rf = macs * (a16 + w16 + 1.0 / lanes)
         onchip_j = (e * (brick_ops / 64.0 + s_ops + self.rf_access_multiple * rf
                          + self.gb_access_multiple * gb)
                     + self.static_power_w * latency_s)
         dram_j = e * self.dram_access_multiple * dram
-        u = np.where(cycles > 0, macs / (units * macs_per_unit_cycle * np.maximum(cycles, 1e-30)),
-                     0.0)
+        peak = units * np.minimum(fused, lanes) / passes
+        u = np.where(cycles > 0, macs / (peak * np.maximum(cycles, 1e-30)), 0.0)
         return AccelResult(a.names, cycles, latency_s, macs,
                            {"mac": brick_ops, "rf": rf, "gb": gb, "dram": dram}, onchip_j, dram_j, u,
-                           extra={"act_bits": act, "weight_bits": wt})
+                           extra={"act_bits": act, "weight_bits": wt,
+                                  "compute_cycles": np.where(mac, compute_cycles, zero)})
