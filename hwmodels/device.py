@@ -84,6 +84,7 @@ class DeviceModel:
     efficiency_fit: dict[str, Regression] = field(default_factory=dict)   # op type -> eff(ops)
     power_fit: dict[str, Regression] = field(default_factory=dict)        # op type -> W(ops)
     calibration: dict[str, Any] | None = None    # residuals of a `sim calibrate` fit (record)
+    noise_host: str | None = None            # device preset whose cores run the noise kernel
 
     def __post_init__(self) -> None:
         where = f'(device "{self.name}")'

@@ -12,8 +12,16 @@ quantized: one fused pass: 2 bucket inverse CDFs (~22 flops each) and 1 fma; mem
 The ns-per-element figures were measured on the 2-core development machine (AMD EPYC Zen 3,
 `benchmarks/bench_noise_kernel.py`, n = 3,211,264): a CPU edge can scale them by clock and
 core count, an accelerator should use the flops and bytes with its roofline.
+
+The kernel is CPU code, so it is priced on the cores that run it (`noise_host_target`): a
+device preset names them in `noise_host` (the Jetson TX2 GPU: the module's ARM cores, the
+jetson-tx2-cpu preset at the same power mode); a CPU edge runs it on its own cores; an
+accelerator edge states its host the same way (`noise_host` on its model), else the kernel is
+priced on the accelerator itself.
 """
 from __future__ import annotations
+
+from typing import Any
 
 EXACT_FLOPS_PER_ELEMENT = 40
 EXACT_BYTES_PER_ELEMENT = 56
@@ -49,3 +57,16 @@ def cloak_work(elements: int) -> tuple[int, int]:
     if elements < 0:
         raise ValueError(f'"elements" must be >= 0, got {elements}')
     return CLOAK_FLOPS_PER_ELEMENT * elements, CLOAK_BYTES_PER_ELEMENT * elements
+
+
+def noise_host_target(edge: Any) -> Any:
+    """The compute target that runs the noise kernel for `edge` (itself unless its hardware
+    model names a `noise_host` preset, which then runs at the edge's power mode)."""
+    from hwmodels.cost import DeviceTarget
+    from hwmodels.presets import device_preset
+
+    model = getattr(edge, "model", None)
+    host = getattr(model, "noise_host", None)
+    if host is None:
+        return edge
+    return DeviceTarget(device_preset(host).with_power_mode(getattr(model, "power_mode", None)))

@@ -15,6 +15,7 @@ import pandas as pd
 from hwmodels.cost import ComputeTarget, layer_costs
 from hwmodels.link import LinkModel
 from partitioner.graph import ModelGraph
+from noise.cost import noise_host_target
 from noise.methods import get_method
 from noise.spec import NoiseSpec
 from partitioner.types import Cut, LayerProfile, dtype_bytes
@@ -33,14 +34,22 @@ PRIVACY_COLUMNS = ["accuracy", "accuracy_loss_pct", "snr_db", "mi_bits", "mi_los
 @dataclass(frozen=True)
 class NoiseCostModel:
     """Work of generating and applying noise to the sent activation on the edge, priced as a
-    streaming pseudo-layer by whatever compute target the edge is (see `noise.cost`)."""
+    streaming pseudo-layer on the cores that run the kernel (`noise.cost.noise_host_target`),
+    and what the edge stores to do it."""
     method: str                          # a name in noise.methods.METHODS
     order_mode: str = "exact"            # Shredder's re-ordering kernel: exact | quantized
     quantized_bits: int = 8
+    collection_size: int = 100           # Shredder tuples kept on the edge
 
     @classmethod
     def from_spec(cls, spec: NoiseSpec) -> "NoiseCostModel":
-        return cls(spec.method, spec.order_mode, spec.quantized_bits)
+        return cls(spec.method, spec.order_mode, spec.quantized_bits, spec.collection_size)
+
+    def storage_bytes(self, cut: Cut, num_layers: int) -> int:
+        """Bytes the edge keeps to noise the activation at `cut` (0 where no noise is added)."""
+        if not self.applies(cut, num_layers):
+            return 0
+        return get_method(self.method).storage_bytes(cut.sent_elements, self)
 
     def applies(self, cut: Cut, num_layers: int) -> bool:
         return get_method(self.method).applies(cut.cut, num_layers)
@@ -78,6 +87,7 @@ class CutComponents:
     noise_j: np.ndarray
     cloud_s: np.ndarray
     cloud_j: np.ndarray
+    noise_storage_bytes: np.ndarray | None = None
 
 
 def cut_components(graph: ModelGraph, edge: ComputeTarget, cloud: ComputeTarget,
@@ -94,9 +104,10 @@ def cut_components(graph: ModelGraph, edge: ComputeTarget, cloud: ComputeTarget,
     cloud_lat, cloud_en = prefix(cloud_c, "latency_s"), prefix(cloud_c, "energy_j")
     k = np.array([c.cut for c in graph.cuts])
     noise_s, noise_j = np.zeros(len(k)), np.zeros(len(k))
+    host = noise_host_target(edge)            # the kernel runs on the edge's CPU cores
     for i, cut in enumerate(graph.cuts):
         if noise.applies(cut, L):
-            nc = edge.layer_cost(noise.layer(cut, dtype), batch_size, dtype)
+            nc = host.layer_cost(noise.layer(cut, dtype), batch_size, dtype)
             noise_s[i], noise_j[i] = nc.latency_s, nc.energy_j
     out_bytes = graph.layers[-1].output_bytes
     return CutComponents(
@@ -105,7 +116,9 @@ def cut_components(graph: ModelGraph, edge: ComputeTarget, cloud: ComputeTarget,
                           dtype=float),
         down_bytes=np.where(k == L, 0.0, float(batch_size * out_bytes)),
         edge_s=edge_lat[k], edge_j=edge_en[k], noise_s=noise_s, noise_j=noise_j,
-        cloud_s=cloud_lat[L] - cloud_lat[k], cloud_j=cloud_en[L] - cloud_en[k])
+        cloud_s=cloud_lat[L] - cloud_lat[k], cloud_j=cloud_en[L] - cloud_en[k],
+        noise_storage_bytes=np.array([noise.storage_bytes(c, L) for c in graph.cuts],
+                                     dtype=float))
 
 
 def link_costs(up_bytes, down_bytes, link: LinkModel) -> dict[str, np.ndarray]:

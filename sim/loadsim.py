@@ -37,7 +37,10 @@ def stage_costs(comp: CutComponents, i: int, cloud_batches_s: np.ndarray, edge: 
         uplink_bytes=float(comp.up_bytes[i]), downlink_bytes=float(comp.down_bytes[i]),
         cloud_compute_s=tuple(float(t) for t in cloud_batches_s[:, i]),
         edge_active_power_w=edge.active_power_w, edge_idle_power_w=edge.idle_power_w,
-        noise_power_w=edge.active_power_w, cloud_active_power_w=cloud.active_power_w,
+        # the noise kernel runs on the edge's CPU cores: their average power over it
+        noise_power_w=(float(comp.noise_j[i] / comp.noise_s[i]) if comp.noise_s[i] > 0
+                       else edge.active_power_w),
+        cloud_active_power_w=cloud.active_power_w,
         cloud_idle_power_w=cloud.idle_power_w)
 
 

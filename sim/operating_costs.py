@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 OPERATING_COLUMNS = ("edge_queue_ms", "cloud_queue_ms", "device_mj", "saturated",
                      "bottleneck_utilization", "max_rate_hz", "latency_isolated_ms",
-                     "comm_isolated_mj", "device_isolated_mj", "total_isolated_mj")
+                     "comm_isolated_mj", "device_isolated_mj", "total_isolated_mj",
+                     "noise_storage_mb")
 
 
 def isolated_link_costs(up_bytes, down_bytes, link: LinkModel) -> dict[str, np.ndarray]:
@@ -66,9 +67,11 @@ def operating_link_costs(comp: "CutComponents", link: LinkModel, op: OperatingPo
     }
 
 
-def operating_point_columns(lc: dict[str, np.ndarray]) -> pd.DataFrame:
-    """The results table's columns beside the contract's, per cut (one configuration)."""
-    return pd.DataFrame({
+def operating_point_columns(lc: dict[str, np.ndarray],
+                            comp: "CutComponents | None" = None) -> pd.DataFrame:
+    """The results table's columns beside the contract's, per cut (one configuration), with
+    the noise storage on the edge when `comp` is given."""
+    df = pd.DataFrame({
         "edge_queue_ms": lc["edge_queue_s"] * 1e3, "cloud_queue_ms": lc["cloud_queue_s"] * 1e3,
         "device_mj": lc["device_j"] * 1e3,
         "saturated": np.asarray(lc["saturated"], dtype=bool),
@@ -78,6 +81,9 @@ def operating_point_columns(lc: dict[str, np.ndarray]) -> pd.DataFrame:
         "device_isolated_mj": lc["device_isolated_j"] * 1e3,
         "total_isolated_mj": lc["total_isolated_j"] * 1e3,
     })
+    if comp is not None and comp.noise_storage_bytes is not None:
+        df["noise_storage_mb"] = comp.noise_storage_bytes / 1e6
+    return df
 
 
 def scenario_operating_point(scenario) -> OperatingPoint:
