@@ -1,6 +1,7 @@
 """Per-layer comparison of the bit-flexible target against the Eyeriss-like one."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -41,3 +42,22 @@ def compare_table(layers: Sequence[LayerProfile] | LayerArrays, batch_size: int 
     df["speedup"] = df[f"{base.name}_latency_ms"] / df[f"{bf.name}_latency_ms"]
     df["energy_reduction"] = df[f"{base.name}_energy_mj"] / df[f"{bf.name}_energy_mj"]
     return df
+
+
+NB201_LATENCY_CSV = Path(__file__).resolve().parents[1] / "data" / "nb201-latency-ms.csv"
+
+
+def nb201_reference(column: str = "eyeriss_ms") -> pd.DataFrame:
+    """The vendored NAS-Bench-201 latencies (`arch`, `column`); see hwmodels/data/README.md."""
+    return pd.read_csv(NB201_LATENCY_CSV, usecols=["arch_index", "arch", column])
+
+
+def network_latency_ms(archs: Sequence[str], accelerator: str | Mapping[str, Any] = "eyeriss",
+                       overrides: Mapping[str, Any] | None = None,
+                       batch_size: int = 1) -> np.ndarray:
+    """Whole-network latency (ms) of NAS-Bench-201 genotypes on one accelerator model."""
+    from hwmodels.accel import build_accelerator
+    from partitioner.nb201_fast import profile_nb201_many
+    model = build_accelerator(accelerator, overrides)
+    return np.array([model.evaluate(layer_arrays(g.layers), batch_size).latency_s.sum() * 1e3
+                     for g in profile_nb201_many(list(archs))])
