@@ -1,20 +1,31 @@
 """Graph extraction (torch.fx), per-layer profiles and the valid cut points of a network.
 
-A "layer" is every computing node of the traced graph (call_module, call_function,
-call_method) in the graph's topological order. Cut k runs layers 1..k on the edge; it is valid
-only where exactly one tensor crosses from the first k layers (or the input) to the rest.
+Every node of the traced graph is one of four kinds (`classify`):
+- input: the placeholder;
+- const: parameters read with get_attr and anything computed from them alone (a position
+  table, `torch.arange(n)`): recomputable on either side of a cut, never a layer;
+- scalar: shape arithmetic on the input (`B, N, C = x.shape`, `x.size(0) * 2`): not a layer,
+  but a value that crosses a cut like any other;
+- layer: every other call (call_module, call_function, call_method), in topological order.
+Cut k runs layers 1..k on the edge; it is valid only where exactly one value crosses from the
+input, the first k layers and the scalars before layer k+1 to the rest, and that value is a
+tensor (not a tuple such as nn.MultiheadAttention's output, which its getitem layers unpack).
+Counts per layer come from `partitioner.ops`; shapes drop the batch dimension (traced at 1).
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 import operator
+import traceback
 from dataclasses import dataclass
-from functools import reduce
 
 import torch
 from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp
 
+from core.errors import UserError
+from partitioner import ops
 from partitioner.types import ConvShape, Cut, LayerProfile, dtype_bytes
 
 _COMPUTE_OPS = ("call_module", "call_function", "call_method")
@@ -24,6 +35,11 @@ _FUNCTION_OP_TYPES = {
     torch.flatten: "flatten", torch.relu: "relu", torch.nn.functional.relu: "relu",
     torch.cat: "cat",
 }
+_SHAPE_ATTRS = ("shape", "ndim", "dtype", "device")
+_SHAPE_METHODS = ("size", "dim", "numel")
+# Functions that combine scalars into scalars (a tensor factory such as torch.zeros is a layer).
+_SCALAR_FUNCTIONS = (operator.getitem, operator.add, operator.sub, operator.mul,
+                     operator.floordiv, operator.truediv, operator.mod, operator.neg, int)
 
 
 @dataclass(frozen=True)
@@ -54,7 +70,34 @@ class ModelGraph:
 
 
 def _numel(shape) -> int:
-    return reduce(operator.mul, shape, 1)
+    return math.prod(shape)
+
+
+def classify(gm: fx.GraphModule) -> dict[fx.Node, str]:
+    """Each node's kind: input, const, scalar, layer (or output); see the module docstring."""
+    kinds: dict[fx.Node, str] = {}
+    for node in gm.graph.nodes:
+        inputs = [kinds[a] for a in node.all_input_nodes]
+        if node.op == "placeholder":
+            kinds[node] = "input"
+        elif node.op == "output":
+            kinds[node] = "output"
+        elif node.op == "get_attr" or all(k == "const" for k in inputs):
+            kinds[node] = "const"
+        elif ((node.op == "call_function" and node.target is getattr
+               and node.args[1] in _SHAPE_ATTRS)
+              or (node.op == "call_method" and node.target in _SHAPE_METHODS)
+              or (node.target in _SCALAR_FUNCTIONS
+                  and all(k in ("scalar", "const") for k in inputs))):
+            kinds[node] = "scalar"
+        else:
+            kinds[node] = "layer"
+    return kinds
+
+
+def layer_nodes(gm: fx.GraphModule) -> list[fx.Node]:
+    kinds = classify(gm)
+    return [n for n in gm.graph.nodes if kinds[n] == "layer"]
 
 
 def _op_type(node: fx.Node, module: nn.Module | None) -> str:
@@ -65,43 +108,85 @@ def _op_type(node: fx.Node, module: nn.Module | None) -> str:
     return str(node.target)  # call_method: "view", "flatten", ...
 
 
-def _tensor_shape(node: fx.Node) -> tuple[int, ...]:
+def _metas(node: fx.Node) -> list:
+    """The tensor metadata of a node's value: one entry, several for a tuple, none otherwise."""
     meta = node.meta.get("tensor_meta")
-    if meta is None or not hasattr(meta, "shape"):
-        raise ValueError(f"node {node.name} does not produce a single tensor; "
-                         "the partitioner supports single-tensor layers only")
-    return tuple(int(d) for d in meta.shape)
+    if meta is None:
+        return []
+    if hasattr(meta, "shape"):
+        return [meta]
+    return [m for m in meta if hasattr(m, "shape")] if isinstance(meta, (tuple, list)) else []
 
 
-def _conv_shape(module: nn.Module, in_shape: tuple[int, ...], out_shape: tuple[int, ...]):
-    if isinstance(module, nn.Conv2d):
-        return ConvShape(module.in_channels, module.out_channels, in_shape[-2], in_shape[-1],
-                         out_shape[-2], out_shape[-1], module.kernel_size[0],
-                         module.kernel_size[1], module.stride[0], module.stride[1],
-                         module.groups)
-    if isinstance(module, nn.Linear):
-        # Leading non-feature dims act as output positions of a 1x1 conv.
-        rows = _numel(out_shape[:-1])
-        return ConvShape(module.in_features, module.out_features, rows, 1, rows, 1, 1, 1)
-    return None
+def _full_shape(node: fx.Node) -> tuple[int, ...]:
+    metas = _metas(node)
+    if not metas:
+        raise UserError(f"node {node.name} ({node.op} {node.target}) produces "
+                        f"{node.meta.get('type', 'no value')}, not a tensor; the partitioner "
+                        "profiles tensor-valued layers (shape arithmetic is fine)")
+    return tuple(int(d) for d in metas[0].shape)
 
 
-def count_macs(module: nn.Module | None, in_shape: tuple[int, ...],
-               out_shape: tuple[int, ...]) -> int:
-    """Multiply-accumulates of one layer for one sample (conv and linear; others 0)."""
-    conv = _conv_shape(module, in_shape, out_shape) if module is not None else None
-    return conv.macs if conv is not None else 0
+def sample_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A shape traced at batch 1 without its batch dimension (the first size-1 dimension)."""
+    for i, d in enumerate(shape):
+        if d == 1:
+            return shape[:i] + shape[i + 1:]
+    return shape
 
 
-def trace(model: nn.Module, input_shape: tuple[int, ...]) -> fx.GraphModule:
+def _tensor_shape(node: fx.Node) -> tuple[int, ...]:
+    """Per-sample shape of a node's (first) tensor value."""
+    return sample_shape(_full_shape(node))
+
+
+def fx_trace(model: nn.Module) -> fx.GraphModule:
+    """symbolic_trace, less unused tuple unpacking (`y, _ = attention(...)`): such a getitem
+    computes nothing and may hold None. Profiling and splitting both trace through here, so
+    they number layers alike."""
     gm = fx.symbolic_trace(model)
-    device = next(model.parameters()).device
-    ShapeProp(gm).propagate(torch.zeros((1, *input_shape), device=device))
+    for node in reversed(list(gm.graph.nodes)):
+        if node.target is operator.getitem and not node.users:
+            gm.graph.erase_node(node)
+    gm.recompile()
     return gm
 
 
-def _layer_nodes(gm: fx.GraphModule) -> list[fx.Node]:
-    return [n for n in gm.graph.nodes if n.op in _COMPUTE_OPS]
+def trace(model: nn.Module, input_shape: tuple[int, ...]) -> fx.GraphModule:
+    """Trace with torch.fx and propagate shapes at batch 1; failures are UserErrors with hints."""
+    try:
+        gm = fx_trace(model)
+    except Exception as exc:  # noqa: BLE001 - any tracing failure is the model's, reported whole
+        raise UserError(f"torch.fx cannot trace {type(model).__name__}{_user_frame(exc)}: {exc}. "
+                        "Hint: avoid Python control flow on tensor values (if/while on a "
+                        "tensor, .item(), len() or iteration of a tensor); shape arithmetic "
+                        "such as `B, N, C = x.shape` is fine") from None
+    params = list(model.parameters())
+    device = params[0].device if params else torch.device("cpu")
+    try:
+        ShapeProp(gm).propagate(torch.zeros((1, *input_shape), device=device))
+    except Exception as exc:  # noqa: BLE001
+        raise UserError(f"running {type(model).__name__} on an input of shape "
+                        f"{list(input_shape)} (batch 1) failed{_user_frame(exc)}: "
+                        f"{_root_cause(exc)}") from None
+    kinds = classify(gm)
+    for node in gm.graph.nodes:
+        if kinds[node] == "layer":
+            _full_shape(node)
+    return gm
+
+
+def _root_cause(exc: BaseException) -> str:
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _user_frame(exc: BaseException) -> str:
+    """ ' (at file:line)' for the innermost frame outside torch, where the user's code failed."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if "/torch/" not in f.filename and "/partitioner/graph.py" not in f.filename]
+    return f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
 
 
 def layer_name(node: fx.Node, op_type: str, count: int) -> str:
@@ -111,20 +196,73 @@ def layer_name(node: fx.Node, op_type: str, count: int) -> str:
     return f"{op_type}_{count}"
 
 
+def _arg(a):
+    """A call argument for the counters: tensors become their shapes, scalars their values."""
+    if isinstance(a, fx.Node):
+        metas = _metas(a)
+        if metas and len(metas) == 1 and hasattr(_meta_value(a), "shape"):
+            return ops.TensorArg(int(d) for d in metas[0].shape)
+        return _meta_value(a)
+    if isinstance(a, (tuple, list)):
+        return type(a)(_arg(x) for x in a)
+    return a
+
+
+def _meta_value(node: fx.Node):
+    meta = node.meta.get("tensor_meta")
+    if meta is not None and hasattr(meta, "shape"):
+        return meta
+    return node.meta.get("value", meta)
+
+
+def _const_params(node: fx.Node, kinds, gm: fx.GraphModule, seen: set[int]) -> int:
+    """Parameter elements reached through a layer's const inputs, each tensor counted once."""
+    total = 0
+    stack = [a for a in node.all_input_nodes if kinds[a] == "const"]
+    while stack:
+        c = stack.pop()
+        if c.op == "get_attr":
+            value = gm
+            for part in str(c.target).split("."):
+                value = getattr(value, part)
+            if isinstance(value, torch.Tensor) and id(value) not in seen:
+                seen.add(id(value))
+                total += value.numel()
+        elif c.op == "call_module":
+            total += _module_params(gm.get_submodule(str(c.target)), seen)
+        stack += [a for a in c.all_input_nodes if kinds[a] == "const"]
+    return total
+
+
+def _module_params(module: nn.Module, seen: set[int]) -> int:
+    total = 0
+    for p in module.parameters():
+        if id(p) not in seen:
+            seen.add(id(p))
+            total += p.numel()
+    return total
+
+
 def node_profile(node: fx.Node, module: nn.Module | None, index: int, name: str,
-                 act_b: int, w_b: int) -> LayerProfile:
-    """The profile of one traced, shape-propagated node."""
-    out_shape = _tensor_shape(node)[1:]
-    in_shapes = tuple(_tensor_shape(a)[1:] for a in node.all_input_nodes)
-    params = sum(p.numel() for p in module.parameters()) if module is not None else 0
-    conv = _conv_shape(module, in_shapes[0], out_shape) if module is not None else None
+                 act_b: int, w_b: int, kinds: dict[fx.Node, str], gm: fx.GraphModule,
+                 seen: set[int]) -> LayerProfile:
+    """The profile of one traced, shape-propagated layer node."""
+    op_type = _op_type(node, module)
+    full_out = _full_shape(node)
+    out_shape = sample_shape(full_out)
+    activations = [a for a in node.all_input_nodes if kinds[a] in ("input", "layer")]
+    in_shapes = tuple(_tensor_shape(a) for a in activations)
+    params = (_module_params(module, seen) if module is not None else 0)
+    params += _const_params(node, kinds, gm, seen)
+    call = ops.OpCall(op_type, module, tuple(_arg(a) for a in node.args),
+                      {k: _arg(v) for k, v in node.kwargs.items()}, full_out, out_shape)
+    counted = ops.count(call)
+    out_elements = sum(_numel(m.shape) for m in _metas(node))
     return LayerProfile(
-        index=index, name=name, op_type=_op_type(node, module),
-        input_shapes=in_shapes, output_shape=out_shape,
-        macs=conv.macs if conv is not None else 0,
-        params=params, param_bytes=params * w_b,
+        index=index, name=name, op_type=op_type, input_shapes=in_shapes, output_shape=out_shape,
+        macs=counted.macs, params=params, param_bytes=params * w_b,
         input_bytes=sum(_numel(s) for s in in_shapes) * act_b,
-        output_bytes=_numel(out_shape) * act_b, conv=conv)
+        output_bytes=out_elements * act_b, conv=counted.conv, elem_ops=counted.elem_ops)
 
 
 def profile_layers(gm: fx.GraphModule, activation_dtype: str = "float32",
@@ -132,42 +270,80 @@ def profile_layers(gm: fx.GraphModule, activation_dtype: str = "float32",
     act_b = dtype_bytes(activation_dtype)
     w_b = dtype_bytes(weight_dtype or activation_dtype)
     modules = dict(gm.named_modules())
+    kinds = classify(gm)
     profiles = []
-    seen: dict[str, int] = {}
-    for i, node in enumerate(_layer_nodes(gm), start=1):
+    seen_ops: dict[str, int] = {}
+    seen_params: set[int] = set()
+    for i, node in enumerate((n for n in gm.graph.nodes if kinds[n] == "layer"), start=1):
         module = modules.get(node.target) if node.op == "call_module" else None
         op_type = _op_type(node, module)
-        seen[op_type] = seen.get(op_type, 0) + 1
-        profiles.append(node_profile(node, module, i, layer_name(node, op_type, seen[op_type]),
-                                     act_b, w_b))
+        seen_ops[op_type] = seen_ops.get(op_type, 0) + 1
+        profiles.append(node_profile(node, module, i, layer_name(node, op_type, seen_ops[op_type]),
+                                     act_b, w_b, kinds, gm, seen_params))
     return tuple(profiles)
 
 
+def sides(gm: fx.GraphModule) -> tuple[dict[fx.Node, int], dict[fx.Node, str]]:
+    """Each non-const node's place: 0 for the input, i for layer i, and for a scalar the
+    number of the next layer after it in graph order (it runs on the edge iff that is <= k)."""
+    kinds = classify(gm)
+    place: dict[fx.Node, int] = {}
+    pending: list[fx.Node] = []
+    count = 0
+    for node in gm.graph.nodes:
+        kind = kinds[node]
+        if kind == "input":
+            place[node] = 0
+        elif kind == "scalar":
+            pending.append(node)
+        elif kind in ("layer", "output"):
+            count += 1
+            for s in pending:
+                place[s] = count
+            pending = []
+            place[node] = count
+    return place, kinds
+
+
+def _crossing(gm: fx.GraphModule, place: dict[fx.Node, int], kinds: dict[fx.Node, str],
+              k: int) -> list[fx.Node]:
+    return [n for n in gm.graph.nodes
+            if n in place and kinds[n] != "output" and place[n] <= k
+            and any(place.get(u, -1) > k for u in n.users)]
+
+
 def crossing_nodes(gm: fx.GraphModule, k: int) -> list[fx.Node]:
-    """Values produced by the input or layers 1..k and consumed after layer k."""
-    layers = _layer_nodes(gm)
-    if not 0 <= k <= len(layers):
-        raise ValueError(f"cut {k} out of range 0..{len(layers)}")
-    placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
-    produced = placeholders + layers[:k]
-    later = set(layers[k:]) | {n for n in gm.graph.nodes if n.op == "output"}
-    return [n for n in produced if any(user in later for user in n.users)]
+    """Values produced on the edge side of cut k (the input, layers 1..k, scalars before
+    layer k+1) and consumed after it."""
+    place, kinds = sides(gm)
+    num_layers = sum(1 for n in kinds if kinds[n] == "layer")
+    if not 0 <= k <= num_layers:
+        raise ValueError(f"cut {k} out of range 0..{num_layers}")
+    return _crossing(gm, place, kinds, k)
+
+
+def is_tuple_value(node: fx.Node) -> bool:
+    """A tuple of tensors (nn.MultiheadAttention's output), which its getitem layers unpack."""
+    meta = node.meta.get("tensor_meta")
+    if meta is not None:   # TensorMetadata is itself a NamedTuple: a tuple value has no shape
+        return not hasattr(meta, "shape")
+    return bool(node.users) and all(u.target is operator.getitem for u in node.users)
 
 
 def find_cuts(gm: fx.GraphModule, input_dtype: str, activation_dtype: str,
               names: list[str]) -> tuple[Cut, ...]:
-    layers = _layer_nodes(gm)
+    place, kinds = sides(gm)
     cuts = []
-    for k in range(len(layers) + 1):
-        crossing = crossing_nodes(gm, k)
-        if len(crossing) != 1:
+    for k in range(len(names) + 1):
+        crossing = _crossing(gm, place, kinds, k)
+        if len(crossing) != 1 or kinds[crossing[0]] == "scalar" or is_tuple_value(crossing[0]):
             continue
         node = crossing[0]
-        shape = _tensor_shape(node)[1:]
+        shape = _tensor_shape(node)
         dtype = input_dtype if node.op == "placeholder" else activation_dtype
         cuts.append(Cut(cut=k, after_layer="input" if k == 0 else names[k - 1],
                         sent_shape=shape, sent_dtype=dtype,
-                        sent_bytes=_numel(shape) * dtype_bytes(dtype)))
+                        sent_bytes=_numel(_full_shape(node)) * dtype_bytes(dtype)))
     return tuple(cuts)
 
 
@@ -190,10 +366,10 @@ def build_graph(model: nn.Module, model_name: str, input_shape: tuple[int, ...],
 def trace_profile(model_name: str, input_shape: tuple[int, ...] | None = None,
                   input_dtype: str = "uint8", activation_dtype: str = "float32",
                   num_classes: int | None = None, width: float = 1.0) -> ModelGraph:
-    """Profile a zoo architecture by tracing it on the meta device (no weights materialised)."""
-    from partitioner.zoo import build_model, entry
+    """Profile any model source by tracing it on the meta device (no weights materialised)."""
+    from partitioner.zoo import build_model, default_input_shape
 
-    shape = tuple(input_shape) if input_shape is not None else entry(model_name).input_shape
+    shape = tuple(input_shape) if input_shape is not None else default_input_shape(model_name)
     with torch.device("meta"):
         model = build_model(model_name, shape, num_classes, width)
     return _model_graph(trace(model, shape), model_name, shape, input_dtype, activation_dtype)
@@ -202,7 +378,7 @@ def trace_profile(model_name: str, input_shape: tuple[int, ...] | None = None,
 def profile_model(model_name: str, input_shape: tuple[int, ...] | None = None,
                   input_dtype: str = "uint8", activation_dtype: str = "float32",
                   num_classes: int | None = None, width: float = 1.0) -> ModelGraph:
-    """Profile a zoo architecture (cost models need no weights).
+    """Profile a model source (cost models need no weights).
 
     `nb201:` members go through the fast profiler (`partitioner.nb201_fast`), which equals the
     traced profile; everything else is traced (`trace_profile`).

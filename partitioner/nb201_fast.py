@@ -62,14 +62,15 @@ def _trace_template(module: nn.Module, shapes: tuple[tuple[int, ...], ...],
     ShapeProp(gm).propagate(*(torch.zeros((1, *s), device="meta") for s in shapes))
     act_b = dtype_bytes(activation_dtype)
     modules = dict(gm.named_modules())
+    kinds = g.classify(gm)
     placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
-    layers = g._layer_nodes(gm)
+    layers = g.layer_nodes(gm)
     position = {n: -1 - i for i, n in enumerate(placeholders)}
     position.update({n: i for i, n in enumerate(layers)})
     nodes = []
     for node in layers:
         module = modules.get(node.target) if node.op == "call_module" else None
-        profile = g.node_profile(node, module, 0, "", act_b, act_b)
+        profile = g.node_profile(node, module, 0, "", act_b, act_b, kinds, gm, set())
         nodes.append(_TemplateNode(str(node.target) if node.op == "call_module" else None,
                                    tuple(position[a] for a in node.all_input_nodes), profile))
     out = next(n for n in gm.graph.nodes if n.op == "output").args[0]
@@ -212,7 +213,8 @@ def profile_nb201(arch: str, input_shape: tuple[int, ...] = (3, 32, 32), num_cla
                          f"got {list(shape)}")
     comp = _compose(nb.parse_arch(arch), shape, num_classes, activation_dtype, width)
     layers = tuple(LayerProfile(i, name, p.op_type, p.input_shapes, p.output_shape, p.macs,
-                                p.params, p.param_bytes, p.input_bytes, p.output_bytes, p.conv)
+                                p.params, p.param_bytes, p.input_bytes, p.output_bytes, p.conv,
+                                p.elem_ops)
                    for i, (name, p) in enumerate(comp.rows, start=1))
     return g.ModelGraph(model_name=f"nb201:{arch}", input_shape=shape, input_dtype=input_dtype,
                         activation_dtype=activation_dtype, layers=layers,

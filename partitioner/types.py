@@ -68,14 +68,13 @@ class LayerProfile:
     param_bytes: int
     input_bytes: int                # all tensor inputs, at the activation dtype
     output_bytes: int               # at the activation dtype
-    conv: ConvShape | None = None   # conv2d and linear only
+    conv: ConvShape | None = None   # MAC layers: conv, linear, matmul as a 1x1 conv
+    elem_ops: int = 0               # element-wise operations (partitioner.ops conventions)
 
     @property
     def flops(self) -> int:
-        """FLOPs = 2 x MACs for conv and linear; elementwise layers count one op per output."""
-        if self.macs:
-            return 2 * self.macs
-        return 0
+        """2 x MACs plus the element-wise operations (softmax, norms, activations, ...)."""
+        return 2 * self.macs + self.elem_ops
 
     @property
     def output_elements(self) -> int:

@@ -1,4 +1,5 @@
-"""The model zoo: the Shredder paper's benchmarks plus ResNet-18 (skip connections).
+"""The model zoo: the Shredder paper's benchmarks, ResNet-18/50, MobileNetV2, EfficientNet-B0,
+ViT-B/16, ViT-Tiny, a BERT-base encoder and the NAS-Bench-201 family (`nb201:<genotype>`).
 
 Architectures only; weights come from local training (privacy evaluation) or a user's
 state_dict. torchvision cannot be imported beside the CPU torch build, so the models are
@@ -13,7 +14,8 @@ from torch import nn
 
 from core.errors import UserError
 from core.registry import Registry
-from partitioner.models import nb201
+from partitioner import sources
+from partitioner.models import cnn, nb201, transformers
 
 
 @dataclass(frozen=True)
@@ -49,13 +51,18 @@ def entry(name: str) -> ZooEntry:
     if member is None:
         if name in MODELS or ":" not in name:
             return MODELS.get(name)
-        raise UserError(f"unknown model {name!r}: families are "
-                        f"{', '.join(f'{f}:<argument>' for f in FAMILIES.names())}")
+        raise UserError(f"unknown model {name!r}: model families are "
+                        f"{', '.join(f'{f}:<argument>' for f in FAMILIES.names())}; a Python "
+                        "file is path/file.py:factory")
     return FAMILIES.get(member[0])
 
 
 def check_model_name(name: str) -> None:
-    """Raise UnknownNameError or UserError unless `name` builds (family arguments parsed)."""
+    """Raise UnknownNameError or UserError unless `name` is a model source that exists: a zoo
+    name, a family member with a valid argument, a Python factory or an ONNX file."""
+    if sources.parse_file_source(name) is not None:
+        sources.check_file_source(name)
+        return
     member = split_family(name)
     if member is None:
         entry(name)
@@ -63,9 +70,29 @@ def check_model_name(name: str) -> None:
         FAMILY_CHECKS[member[0]](member[1])
 
 
+def defaults(name: str) -> tuple[tuple[int, ...] | None, int | None]:
+    """(input shape, classes) of a model source when nothing overrides them (None: unknown)."""
+    if sources.parse_file_source(name) is not None:
+        return sources.file_defaults(name)
+    e = entry(name)
+    return e.input_shape, e.num_classes
+
+
+def default_input_shape(name: str) -> tuple[int, ...]:
+    shape, _ = defaults(name)
+    if shape is None:
+        raise UserError(f"model {name!r} declares no input shape: set workload.input_shape "
+                        "(or --input-shape), or INPUT_SHAPE = (C, H, W) in the file")
+    return tuple(shape)
+
+
 def build_model(name: str, input_shape: tuple[int, ...] | None = None,
                 num_classes: int | None = None, width: float = 1.0) -> nn.Module:
-    """Build a zoo model in eval mode. `width` scales channel/feature counts (privacy runs)."""
+    """Build any model source in eval mode. `width` scales a zoo model's channel/feature
+    counts (privacy runs); a file's model is built as the file defines it."""
+    if sources.parse_file_source(name) is not None:
+        shape = tuple(input_shape) if input_shape is not None else default_input_shape(name)
+        return sources.build_file_model(name, shape, num_classes).eval()
     zoo_entry = entry(name)
     shape = tuple(input_shape) if input_shape is not None else zoo_entry.input_shape
     if len(shape) != len(zoo_entry.input_shape):
@@ -228,6 +255,17 @@ class ResNet18(nn.Module):
 def resnet18(shape, num_classes, width):
     return ResNet18(shape[0], num_classes, width)
 
+
+register("resnet50", (3, 224, 224), 1000, "ResNet-50 v1.5 (torchvision layout)")(
+    lambda shape, num_classes, width: cnn.ResNet50(shape[0], num_classes, width))
+register("mobilenetv2", (3, 224, 224), 1000, "MobileNetV2 (torchvision layout)")(
+    lambda shape, num_classes, width: cnn.MobileNetV2(shape[0], num_classes, width))
+register("efficientnet_b0", (3, 224, 224), 1000, "EfficientNet-B0 (torchvision layout)")(
+    lambda shape, num_classes, width: cnn.EfficientNetB0(shape[0], num_classes, width))
+register("vit_b16", (3, 224, 224), 1000, "ViT-B/16 (torchvision layout)")(transformers.vit_b16)
+register("vit_tiny", (3, 224, 224), 1000, "ViT-Tiny/16 (DeiT-Ti size)")(transformers.vit_tiny)
+register("bert_base", (128,), 2, "BERT-base encoder + classifier; input: [sequence length] "
+         "token ids")(transformers.bert_base)
 
 FAMILIES.register("nb201")(ZooEntry(
     nb201.nb201, (3, 32, 32), 10,

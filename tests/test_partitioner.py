@@ -12,7 +12,10 @@ ZOO = MODELS.names()
 # Smaller inputs and widths keep the per-cut forward passes fast; the layer structure and the
 # cut validity are unchanged. The full-size check is marked slow.
 SPLIT_SMALL = {"vgg16": ((3, 64, 64), 0.25), "alexnet": ((3, 96, 96), 0.25),
-               "resnet18": ((3, 64, 64), 0.25)}
+               "resnet18": ((3, 64, 64), 0.25), "resnet50": ((3, 64, 64), 0.25),
+               "mobilenetv2": ((3, 64, 64), 0.25), "efficientnet_b0": ((3, 64, 64), 0.25),
+               "vit_b16": ((3, 32, 32), 0.25), "vit_tiny": ((3, 32, 32), 0.5),
+               "bert_base": ((16,), 0.25)}
 
 
 def test_lenet5_macs_hand_counted():
@@ -74,7 +77,8 @@ def _check_every_cut(name, shape, width):
     torch.manual_seed(0)
     model = build_model(name, shape, width=width)
     g = build_graph(model, name, shape)
-    x = torch.randn(2, *shape)
+    # BERT reads token ids; the other models read real-valued inputs.
+    x = torch.randint(0, 30522, (2, *shape)).float() if name == "bert_base" else torch.randn(2, *shape)
     with torch.no_grad():
         y = model(x)
         for cut in g.cuts:
