@@ -28,6 +28,7 @@ from core.schema import Checks, FieldError, build
 from partitioner.graph import ModelGraph
 from partitioner.types import DTYPE_BYTES
 from partitioner.zoo import check_model_name
+from sim.costs import ComputeDtypes
 from sim.des import CloudQueue, SimSettings
 from core.errors import UserError
 from sim.overrides import apply_sets, set_path
@@ -42,9 +43,15 @@ class WorkloadSpec:
     input_dtype: str = "uint8"
     activation_dtype: str = "float32"
     num_classes: int | None = None
+    # arithmetic of edge and cloud: a dtype for both, or {edge: ..., cloud: ...}; default: the
+    # activation dtype (which otherwise only sets the bytes of what is sent)
+    compute_dtype: str | ComputeDtypes | None = None
 
     def __post_init__(self) -> None:
         c = Checks()
+        if isinstance(self.compute_dtype, str) and self.compute_dtype not in DTYPE_BYTES:
+            c.add("compute_dtype",
+                  f"{self.compute_dtype!r} unknown; known: {', '.join(DTYPE_BYTES)}")
         try:
             check_model_name(self.model)
         except (UnknownNameError, UserError) as exc:

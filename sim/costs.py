@@ -7,7 +7,7 @@ its promotion and full tail), which the discrete-event simulator refines.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ from partitioner.graph import ModelGraph
 from noise.cost import noise_host_target
 from noise.methods import get_method
 from noise.spec import NoiseSpec
-from partitioner.types import Cut, LayerProfile, dtype_bytes
+from partitioner.types import DTYPE_BYTES, Cut, LayerProfile, dtype_bytes
 
 # Columns of results.csv in contract order (DESIGN.md section 3).
 RESULT_COLUMNS = [
@@ -75,6 +75,46 @@ def sent_bytes(cut: Cut, noise: NoiseCostModel, num_layers: int, activation_dtyp
 
 
 @dataclass(frozen=True)
+class ComputeDtypes:
+    """Arithmetic precision of the edge and of the cloud (`workload.compute_dtype` given as a
+    mapping); None: the activation dtype, which then sets both the arithmetic and the payload."""
+    edge: str | None = None
+    cloud: str | None = None
+
+    def __post_init__(self) -> None:
+        for side in ("edge", "cloud"):
+            value = getattr(self, side)
+            if value is not None and value not in DTYPE_BYTES:
+                raise ValueError(f'"{side}" {value!r} unknown; known: {", ".join(DTYPE_BYTES)}')
+
+    @classmethod
+    def of(cls, value: "str | ComputeDtypes | None") -> "ComputeDtypes":
+        if isinstance(value, ComputeDtypes):
+            return value
+        return cls(value, value)
+
+
+def layers_at_dtype(layers, from_dtype: str, to_dtype: str) -> list[LayerProfile]:
+    """The layers with their tensors held at `to_dtype` (profiles count bytes at one dtype)."""
+    ratio = dtype_bytes(to_dtype) / dtype_bytes(from_dtype)
+    if ratio == 1:
+        return list(layers)
+    return [replace(layer, input_bytes=round(layer.input_bytes * ratio),
+                    output_bytes=round(layer.output_bytes * ratio),
+                    param_bytes=round(layer.param_bytes * ratio)) for layer in layers]
+
+
+def quantize_layer(cut: Cut, from_dtype: str, to_dtype: str) -> LayerProfile:
+    """Converting the activation from the edge's arithmetic to the payload's dtype before it is
+    sent: one op per element, read at one dtype, written at the other."""
+    n = cut.sent_elements
+    return LayerProfile(
+        index=0, name=f"quantize@{cut.cut}", op_type="quantize", input_shapes=(cut.sent_shape,),
+        output_shape=cut.sent_shape, macs=0, params=0, param_bytes=0,
+        input_bytes=n * dtype_bytes(from_dtype), output_bytes=n * dtype_bytes(to_dtype))
+
+
+@dataclass(frozen=True)
 class CutComponents:
     """Link-independent per-cut figures (arrays over the valid cuts), in seconds and joules."""
     cut: np.ndarray
@@ -91,15 +131,23 @@ class CutComponents:
 
 
 def cut_components(graph: ModelGraph, edge: ComputeTarget, cloud: ComputeTarget,
-                   noise: NoiseCostModel, batch_size: int = 1) -> CutComponents:
+                   noise: NoiseCostModel, batch_size: int = 1,
+                   compute: ComputeDtypes | None = None) -> CutComponents:
+    """Per-cut figures. `compute` sets the edge's and cloud's arithmetic (default: the
+    activation dtype); where the edge computes in another dtype than it sends, converting
+    the activation is priced on the edge (inside edge compute)."""
     dtype = graph.activation_dtype
     L = graph.num_layers
+    edge_dtype = (compute.edge if compute else None) or dtype
+    cloud_dtype = (compute.cloud if compute else None) or dtype
 
     def prefix(costs, attr):  # prefix[k] = cost of layers 1..k
         return np.concatenate([[0.0], np.cumsum([getattr(c, attr) for c in costs])])
 
-    edge_c = layer_costs(edge, graph.layers, batch_size, dtype)
-    cloud_c = layer_costs(cloud, graph.layers, batch_size, dtype)
+    edge_c = layer_costs(edge, layers_at_dtype(graph.layers, dtype, edge_dtype), batch_size,
+                         edge_dtype)
+    cloud_c = layer_costs(cloud, layers_at_dtype(graph.layers, dtype, cloud_dtype),
+                          batch_size, cloud_dtype)
     edge_lat, edge_en = prefix(edge_c, "latency_s"), prefix(edge_c, "energy_j")
     cloud_lat, cloud_en = prefix(cloud_c, "latency_s"), prefix(cloud_c, "energy_j")
     k = np.array([c.cut for c in graph.cuts])
@@ -109,13 +157,21 @@ def cut_components(graph: ModelGraph, edge: ComputeTarget, cloud: ComputeTarget,
         if noise.applies(cut, L):
             nc = host.layer_cost(noise.layer(cut, dtype), batch_size, dtype)
             noise_s[i], noise_j[i] = nc.latency_s, nc.energy_j
+    quant_s, quant_j = np.zeros(len(k)), np.zeros(len(k))
+    if edge_dtype != dtype:
+        for i, cut in enumerate(graph.cuts):
+            if 0 < cut.cut < L:
+                qc = edge.layer_cost(quantize_layer(cut, edge_dtype, dtype), batch_size,
+                                     edge_dtype)
+                quant_s[i], quant_j[i] = qc.latency_s, qc.energy_j
     out_bytes = graph.layers[-1].output_bytes
     return CutComponents(
         cut=k, after_layer=tuple(c.after_layer for c in graph.cuts),
         up_bytes=np.array([batch_size * sent_bytes(c, noise, L, dtype) for c in graph.cuts],
                           dtype=float),
         down_bytes=np.where(k == L, 0.0, float(batch_size * out_bytes)),
-        edge_s=edge_lat[k], edge_j=edge_en[k], noise_s=noise_s, noise_j=noise_j,
+        edge_s=edge_lat[k] + quant_s, edge_j=edge_en[k] + quant_j, noise_s=noise_s,
+        noise_j=noise_j,
         cloud_s=cloud_lat[L] - cloud_lat[k], cloud_j=cloud_en[L] - cloud_en[k],
         noise_storage_bytes=np.array([noise.storage_bytes(c, L) for c in graph.cuts],
                                      dtype=float))

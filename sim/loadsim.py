@@ -13,18 +13,20 @@ from tqdm import tqdm
 from hwmodels.cost import ComputeTarget, layer_costs
 from hwmodels.link import LinkModel
 from partitioner.graph import ModelGraph
-from sim.costs import CutComponents
+from sim.costs import CutComponents, layers_at_dtype
 from sim.des import LATENCY_PARTS, CloudQueue, CutResult, SimSettings, StageCosts, simulate
 
 def cloud_batch_latencies_s(graph: ModelGraph, cloud: ComputeTarget, batch_size: int,
-                            max_batch: int) -> np.ndarray:
-    """[b - 1, k]: time for a batch of b requests to run layers k+1..L on one GPU, per cut k."""
+                            max_batch: int, cloud_dtype: str | None = None) -> np.ndarray:
+    """[b - 1, k]: time for a batch of b requests to run layers k+1..L on one GPU, per cut k,
+    computing in `cloud_dtype` (default: the activation dtype)."""
     L = graph.num_layers
     cut_k = np.array([c.cut for c in graph.cuts])
+    dtype = cloud_dtype or graph.activation_dtype
+    layers = layers_at_dtype(graph.layers, graph.activation_dtype, dtype)
     rows = []
     for b in range(1, max_batch + 1):
-        lat = [c.latency_s for c in layer_costs(cloud, graph.layers, b * batch_size,
-                                                graph.activation_dtype)]
+        lat = [c.latency_s for c in layer_costs(cloud, layers, b * batch_size, dtype)]
         prefix = np.concatenate([[0.0], np.cumsum(lat)])
         rows.append(prefix[L] - prefix[cut_k])
     return np.array(rows)
