@@ -33,7 +33,7 @@ from noise.train import TRAIN_RECIPE, NoiseTrainingError, train_zoo_model
 from partitioner.graph import ModelGraph
 from partitioner.split import split
 from sim.config import Scenario
-from sim.costs import PRIVACY_COLUMNS
+from sim.table import PRIVACY_COLUMNS
 from core.errors import UserError
 from sim.profiles import cached_profile
 
@@ -236,14 +236,3 @@ def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFram
             + f"; noise {scenario.noise.method}; MI estimator {estimator}; "
             f"evaluated cuts {', '.join(map(str, frame['cut']))}, others empty")
     return PrivacyOutcome(frame, provenance, note)
-
-
-def merge_privacy(results: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
-    """Fill the privacy columns of the evaluated cuts; the others stay NaN (empty in CSV)."""
-    out = results.copy()
-    for _, row in frame.iterrows():
-        sel = out["cut"] == row["cut"]
-        for col in PRIVACY_COLUMNS:
-            value = row[col]
-            out.loc[sel, col] = value if value is not None else math.nan
-    return out

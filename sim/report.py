@@ -10,16 +10,9 @@ from typing import Any
 import pandas as pd
 
 from core.atomic import write_atomic, write_text_atomic
+from sim.table import BREAKDOWN_HEADERS
 
 log = logging.getLogger(__name__)
-
-BREAKDOWN_HEADERS = {
-    "cut": "cut", "after_layer": "after layer", "edge_mj": "edge (mJ)",
-    "comm_mj": "comm. (mJ)", "cloud_mj": "cloud (mJ)", "total_mj": "total (mJ)",
-    "edge_norm": "edge", "comm_norm": "comm.", "cloud_norm": "cloud",
-    "total_norm": "total / cloud-only",
-}
-
 
 def _fmt(value: Any, digits: int = 3) -> str:
     if isinstance(value, float):

@@ -14,11 +14,11 @@ from partitioner.graph import ModelGraph
 from sim.profiles import cached_profile
 from sim.config import Scenario, invalid_cuts
 from core.errors import UserError
-from sim.costs import (NoiseCostModel, cut_components, energy_breakdown, link_costs,
-                       results_frame)
-from sim.loadsim import merge_simulated, simulate_cuts
+from sim.costs import NoiseCostModel, cut_components, link_costs
+from sim.loadsim import simulate_cuts
 from sim.plots import write_plots
 from sim.report import write_breakdown, write_csv, write_run_record
+from sim.table import energy_breakdown, merge_privacy, results_table
 
 log = logging.getLogger(__name__)
 
@@ -94,19 +94,19 @@ def evaluate_scenario(scenario: Scenario, privacy: bool = True, progress: bool =
     batch = scenario.workload.batch_size
     comp = cut_components(graph, scenario.edge, scenario.cloud,
                           NoiseCostModel.from_spec(scenario.noise), batch)
-    results = results_frame(comp, link_costs(comp.up_bytes, comp.down_bytes, scenario.link))
+    link = link_costs(comp.up_bytes, comp.down_bytes, scenario.link)
     wall["cost_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
     sims, utilization = simulate_cuts(graph, comp, scenario.edge, scenario.cloud, scenario.link,
                                       scenario.cloud_spec.queue, scenario.sim, batch,
                                       progress=progress)
-    results = merge_simulated(results, sims, utilization)
+    results = results_table(comp, link, sims, utilization)
     wall["simulate_s"] = time.perf_counter() - t
 
     privacy_record: dict = {}
     if privacy and scenario.privacy.enabled:
-        from sim.privacy import evaluate_privacy, merge_privacy
+        from sim.privacy import evaluate_privacy
         t = time.perf_counter()
         outcome = evaluate_privacy(scenario, graph, results, cache_dir, progress)
         results = merge_privacy(results, outcome.frame)

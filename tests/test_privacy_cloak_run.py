@@ -9,7 +9,7 @@ import pandas as pd
 
 from noise.spec import CloakSpec
 from sim.cli import main
-from sim.costs import PRIVACY_COLUMNS
+from sim.table import PRIVACY_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = str(ROOT / "configs" / "tx2_lenet.yaml")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sim import api
-from sim.costs import RESULT_COLUMNS
+from sim.table import RESULT_COLUMNS
 from core.errors import UserError
 
 LENET = Path(__file__).resolve().parent.parent / "configs" / "tx2_lenet.yaml"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.costs import RESULT_COLUMNS
+from sim.table import RESULT_COLUMNS
 from core.errors import UserError
 from sim.sweep.cli import add_sweep_arguments, cmd_sweep
 from sim.sweep.report import provenance_sentence

@@ -7,7 +7,8 @@ import pytest
 
 from sim import api
 from sim.config import build_scenario, load_yaml
-from sim.costs import NoiseCostModel, cut_costs
+from sim.costs import NoiseCostModel
+from sim.table import cut_costs
 from sim.sweep import plan_sweep
 from sim.sweep.rows import config_prefix, frame_rows
 from sim.sweep.tasks import cost_rows, stacked_link

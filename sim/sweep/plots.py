@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.costs import RESULT_COLUMNS, energy_breakdown
+from sim.table import RESULT_COLUMNS, energy_breakdown
 from core.atomic import write_atomic
 from sim.plots import energy_plot, latency_plot, plt, privacy_plot
 from sim.sweep.codesign import COL, BestCuts

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from core.atomic import write_text_atomic
-from sim.costs import RESULT_COLUMNS
+from sim.table import RESULT_COLUMNS
 from sim.report import latex_table, markdown_table, write_csv
 from sim.sweep.codesign import COL, BestCuts, Objective
 from sim.sweep.rows import config_prefix, csv_field, fmt_float, header

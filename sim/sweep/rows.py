@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.costs import RESULT_COLUMNS
+from sim.table import RESULT_COLUMNS
 
 FLOAT_FORMAT = "%.9g"
 

@@ -1,11 +1,14 @@
 """What a sweep varies: `--grid key.path=v1,v2,...` axes, `key.path=lo:hi` ranges sampled by a
 Latin hypercube, and their expansion into an ordered list of configurations.
+`--grid a.b+c.d=v1,v2,...` pairs keys: they take each value together (one axis, e.g. square
+arrays `edge.accelerator.rows+edge.accelerator.cols=16,32,64`).
 
 Parsing is pure (no config is touched here); validation against the scenario schema happens in
 `sim.sweep.validate`, before any work starts.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -30,6 +33,7 @@ class GridAxis:
     key: str
     values: tuple[Any, ...]
     texts: tuple[str, ...]          # as the user wrote them, for messages
+    pair: str | None = None         # "a+b": axes of one pair move together (one sweep axis)
 
 
 @dataclass(frozen=True)
@@ -88,12 +92,26 @@ def parse_axis(expr: str) -> GridAxis | RangeAxis:
     return GridAxis(key, tuple(parse_value(t) for t in texts), tuple(texts))
 
 
+def parse_axes(expr: str) -> list[GridAxis | RangeAxis]:
+    """One axis, or one GridAxis per key of a paired `a+b=v1,v2,...`."""
+    key, _ = split_assignment(expr, "--grid")
+    if "+" not in key:
+        return [parse_axis(expr)]
+    keys = [k.strip() for k in key.split("+")]
+    axis = parse_axis(expr)
+    if not all(keys) or len(set(keys)) < len(keys):
+        raise UserError(f"--grid {expr!r}: paired keys are key.path+key.path, each once")
+    if isinstance(axis, RangeAxis):
+        raise UserError(f"--grid {expr!r}: paired keys take a list of values, not a lo:hi range")
+    return [dataclasses.replace(axis, key=k, pair=key) for k in keys]
+
+
 def parse_spec(grid_exprs: list[str], samples: int | None, seed: int) -> SweepSpec:
     problems: list[str] = []
     axes: list[GridAxis | RangeAxis] = []
     for expr in grid_exprs:
         try:
-            axes.append(parse_axis(expr))
+            axes.extend(parse_axes(expr))
         except UserError as exc:
             problems.extend(exc.problems)
     keys = [a.key for a in axes]
@@ -135,10 +153,21 @@ def sample_values(axis: RangeAxis, u: np.ndarray) -> list[Any]:
 def expand(spec: SweepSpec) -> list[tuple[tuple[str, Any], ...]]:
     """Every configuration as (key, value) pairs in `spec.keys` order.
 
-    Grid points are the Cartesian product (last --grid fastest); with --sample N each grid point
-    gets the same N Latin-hypercube samples of the ranges.
+    Grid points are the Cartesian product (last --grid fastest; paired keys are one factor);
+    with --sample N each grid point gets the same N Latin-hypercube samples of the ranges.
     """
-    grid_points = list(itertools.product(*(a.values for a in spec.grid)))
+    factors: dict[str, list[int]] = {}
+    for i, a in enumerate(spec.grid):
+        factors.setdefault(a.pair or a.key, []).append(i)
+    combos = itertools.product(*(range(len(spec.grid[idx[0]].values))
+                                 for idx in factors.values()))
+    grid_points = []
+    for combo in combos:
+        point: list[Any] = [None] * len(spec.grid)
+        for j, idx in zip(combo, factors.values()):
+            for i in idx:
+                point[i] = spec.grid[i].values[j]
+        grid_points.append(tuple(point))
     if spec.ranges:
         u = latin_hypercube(spec.samples or 0, len(spec.ranges), spec.seed)
         columns = [sample_values(r, u[:, d]) for d, r in enumerate(spec.ranges)]
@@ -150,7 +179,7 @@ def expand(spec: SweepSpec) -> list[tuple[tuple[str, Any], ...]]:
 
 
 def spec_fingerprint(spec: SweepSpec) -> dict:
-    return {"grid": [[a.key, list(a.texts)] for a in spec.grid],
+    return {"grid": [[a.key, list(a.texts)] + ([a.pair] if a.pair else []) for a in spec.grid],
             "ranges": [[r.key, r.lo, r.hi, r.integer] for r in spec.ranges],
             "samples": spec.samples, "seed": spec.seed}
 

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from sim.config import build_scenario
-from sim.costs import RESULT_COLUMNS, NoiseCostModel, cut_components, link_costs
+from sim.costs import NoiseCostModel, cut_components, link_costs
 from sim.run import evaluate_scenario
+from sim.table import RESULT_COLUMNS, cost_columns
 from sim.sweep.rows import FLOAT_FORMAT, config_prefix, csv_field, fmt_float, frame_rows
 from sim.sweep.validate import (Assignments, apply, graph_for, group_key, numeric_fields,
                                 replaced_link)
@@ -127,29 +128,24 @@ def group_link_costs(comp, links: list[Any]) -> dict[str, np.ndarray]:
 
 
 def group_columns(comp, lc: dict[str, np.ndarray]) -> dict[str, Any]:
-    """results_frame's arithmetic, in its order of operations, over (configs, cuts) arrays.
+    """The results table's columns (`sim.table.cost_columns`) over (configs, cuts) arrays.
 
-    Per-cut columns come back as lists of strings; per-configuration ones as 2-D arrays."""
-    latency_s = comp.edge_s + comp.noise_s + lc["uplink_s"] + comp.cloud_s + lc["downlink_s"]
-    edge_mj, noise_mj = comp.edge_j * 1e3, comp.noise_j * 1e3
-    comm_mj, cloud_mj = lc["comm_j"] * 1e3, comp.cloud_j * 1e3
-    total_mj = edge_mj + noise_mj + comm_mj + cloud_mj
-    cloud_only = total_mj[:, np.flatnonzero(comp.cut == 0)[0]][:, None]
-    latency_ms = latency_s * 1e3
-    static = lambda a: [fmt_float(float(x)) for x in a]  # noqa: E731
-    return {
+    Columns that do not vary with the configuration come back as lists of strings (formatted
+    once per group); the others as 2-D arrays."""
+    cols = cost_columns(comp, {k: np.asarray(v) for k, v in lc.items()})
+    n_configs = cols["comm_mj"].shape[0]
+    out: dict[str, Any] = {
         "cut": [str(int(k)) for k in comp.cut],
         "after_layer": [csv_field(name) for name in comp.after_layer],
         "sent_bytes": [str(int(b)) for b in comp.up_bytes.astype(np.int64)],
-        "edge_compute_ms": static(comp.edge_s * 1e3), "noise_ms": static(comp.noise_s * 1e3),
-        "uplink_ms": lc["uplink_s"] * 1e3, "cloud_compute_ms": static(comp.cloud_s * 1e3),
-        "downlink_ms": lc["downlink_s"] * 1e3, "latency_ms": latency_ms,
-        "latency_p99_ms": latency_ms, "edge_compute_mj": static(edge_mj),
-        "noise_mj": static(noise_mj), "comm_mj": comm_mj, "cloud_compute_mj": static(cloud_mj),
-        "total_mj": total_mj, "total_vs_cloud_only": total_mj / cloud_only,
         # numbers for the analysis, not columns of their own
-        "_edge_mj": edge_mj, "_noise_mj": noise_mj,
+        "_edge_mj": cols["edge_compute_mj"], "_noise_mj": cols["noise_mj"],
     }
+    for name, values in cols.items():
+        values = np.asarray(values)
+        out[name] = ([fmt_float(float(x)) for x in values] if values.ndim == 1
+                     else np.broadcast_to(values, (n_configs, len(comp.cut))))
+    return out
 
 
 def format_group(prefixes: list[str], columns: dict[str, Any]) -> list[str]:
