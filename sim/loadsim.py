@@ -48,10 +48,12 @@ def stage_costs(comp: CutComponents, i: int, cloud_batches_s: np.ndarray, edge: 
 
 def simulate_cuts(graph: ModelGraph, comp: CutComponents, edge: ComputeTarget,
                   cloud: ComputeTarget, link: LinkModel, queue: CloudQueue,
-                  settings: SimSettings, batch_size: int,
-                  progress: bool = False) -> tuple[dict[int, CutResult], np.ndarray | None]:
-    """Simulate every cut; also returns the busiest stage's utilization per cut."""
-    batches_s = cloud_batch_latencies_s(graph, cloud, batch_size, queue.max_batch)
+                  settings: SimSettings, batch_size: int, progress: bool = False,
+                  cloud_dtype: str | None = None) -> tuple[dict[int, CutResult],
+                                                            np.ndarray | None]:
+    """Simulate every cut (the cloud computing in `cloud_dtype`, default the activation
+    dtype); also returns the busiest stage's utilization per cut."""
+    batches_s = cloud_batch_latencies_s(graph, cloud, batch_size, queue.max_batch, cloud_dtype)
     out = {}
     for i in tqdm(range(len(comp.cut)), desc="simulating cuts", unit="cut", disable=not progress,
                   leave=False):
