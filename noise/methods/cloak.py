@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from noise.cost import cloak_work
-from noise.methods import EdgeNoise, NoiseContext, NoiseFn, NoiseMethod, register_method
+from noise.methods.base import (EdgeNoise, NoiseContext, NoiseFn, NoiseMethod,
+                                register_method)
 from noise.spec import CloakSpec
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from noise.methods import NoiseMethod, register_method
+from noise.methods.base import NoiseMethod, register_method
 
 
 @register_method

@@ -9,7 +9,8 @@ import torch
 
 from noise.collection import load_collection, save_collection
 from noise.cost import collection_bytes, noise_work
-from noise.methods import EdgeNoise, NoiseContext, NoiseFn, NoiseMethod, register_method
+from noise.methods.base import (EdgeNoise, NoiseContext, NoiseFn, NoiseMethod,
+                                register_method)
 from noise.spec import ShredderSpec
 
 

@@ -3,7 +3,7 @@ devices, device FIFO, radio state machine, shared cloud GPUs with dynamic batchi
 component, replications with confidence intervals, and a numba fast path (Lindley's recursion)
 for FIFO single-server configurations."""
 from sim.des.analysis import ENERGY_KEYS, LATENCY_PARTS, Estimate
-from sim.des.arrivals import load_trace
+from sim.des.arrival_trace import load_trace
 from sim.des.driver import CutResult, simulate
 from sim.des.settings import ArrivalSpec, CloudQueue, SimSettings, StageCosts
 

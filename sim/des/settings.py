@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from core.schema import Checks
-from sim.des.arrivals import load_trace
+from sim.des.arrival_trace import load_trace
 
 ArrivalProcess = Literal["poisson", "deterministic", "onoff", "trace"]
 
