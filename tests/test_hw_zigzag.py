@@ -1,4 +1,4 @@
-"""ZigZag backend: cache key, atomic write and corrupt-file recovery with a fake runner (always
+"""ZigZag backend: cache key, atomic write and corrupt-entry recovery with a fake runner (always
 run), and a cross-check of the analytic Eyeriss-like model against ZigZag on ZigZag's own
 eyeriss_like.yaml hardware (skipped without zigzag-dse)."""
 import json
@@ -44,12 +44,15 @@ def _fake_target(calls, hw_yaml, **kw):
     return ZigZagTarget(model, runner=runner, **kw)
 
 
-def test_cache_key_atomic_write_and_corrupt_file(cache_env, tmp_path, monkeypatch):
+def _payloads(folder):
+    return sorted(p for p in folder.iterdir() if p.suffix == ".res")
+
+
+def test_cache_key_atomic_write_and_corrupt_entry(cache_env, tmp_path, monkeypatch):
     hw = tmp_path / "hw.yaml"
     hw.write_text("operational_array: {dimensions: [D1, D2], sizes: [14, 12]}\n")
     calls = []
     t = _fake_target(calls, hw)
-    assert t.cache_path.parent == cache_env and t.cache_path.suffix == ".json"
     layer = LAYERS[2]
     cost = t.layer_cost(layer, 2, "float32")
     assert cost.latency_s == pytest.approx(1000 / 200e6)
@@ -62,44 +65,42 @@ def test_cache_key_atomic_write_and_corrupt_file(cache_env, tmp_path, monkeypatc
     assert fields["batch"] == 2 and fields["hardware_yaml"] == str(hw.resolve())
     assert fields["hardware_sha256"] == zb.file_sha256(hw)
     assert fields["zigzag_version"] == zb.zigzag_version()
-    assert zb.cache_key(fields) != zb.cache_key({**fields, "batch": 1})
-    doc = json.loads(t.cache_path.read_text())
-    assert list(doc["entries"]) == [zb.cache_key(fields)]
-    assert [p.name for p in cache_env.iterdir()] == [t.cache_path.name]   # no temp file left
+    # one entry of the artifact cache: payload and checksummed sidecar, no temp file left
+    payload, sidecar = t.cache.paths("zigzag", fields, ".res")
+    assert _payloads(cache_env) == [payload] and sidecar.is_file()
+    assert t.cache.paths("zigzag", {**fields, "batch": 1}, ".res")[0] != payload
+    assert json.loads(sidecar.read_text())["key"] == fields
+    assert not [p for p in cache_env.iterdir() if p.name.endswith(".tmp")]
 
-    # A fresh target (new process) reads the file: no runner call; other batch: one call.
+    # A fresh target (new process) reads the entry: no runner call; other batch: one call.
     t2 = _fake_target(calls, hw)
     assert t2.layer_cost(layer, 2, "float32") == cost and len(calls) == 1
     t2.layer_cost(layer, 1, "float32")
-    assert len(calls) == 2 and len(json.loads(t.cache_path.read_text())["entries"]) == 2
+    assert len(calls) == 2 and len(_payloads(cache_env)) == 2
 
-    # Editing the hardware YAML changes its hash: a new cache file and a new call.
+    # Editing the hardware YAML changes its hash: a new entry and a new call.
     original = hw.read_text()
     hw.write_text(original + "# edited\n")
     t3 = _fake_target(calls, hw)
-    assert t3.cache_path != t.cache_path
     t3.layer_cost(layer, 2, "float32")
-    assert len(calls) == 3
+    assert len(calls) == 3 and len(_payloads(cache_env)) == 3
 
-    # A corrupt cache file is ignored, the layer recomputed and the file rewritten whole.
+    # A corrupt entry is dropped, the layer recomputed and the entry written anew.
     hw.write_text(original)
-    t.cache_path.write_text("{not json")
+    payload.write_text("{not json")
     t4 = _fake_target(calls, hw)
-    assert t4.cache_path == t.cache_path
     assert t4.layer_cost(layer, 2, "float32") == cost
     assert len(calls) == 4
-    assert list(json.loads(t.cache_path.read_text())["entries"]) == [zb.cache_key(fields)]
+    assert json.loads(payload.read_text())["cycles"] == 1000.0
 
-    # The write is atomic: a failure before the rename leaves the old file and no temp file.
-    before = t.cache_path.read_text()
+    # Writes are atomic: a failure before the rename leaves no entry and no temp file.
     import core.atomic
     monkeypatch.setattr(core.atomic.os, "replace",
                         lambda *a, **k: (_ for _ in ()).throw(OSError("disk")))
     with pytest.raises(OSError):
-        zb.write_cache(t.cache_path, {"x": {}})
-    assert t.cache_path.read_text() == before
-    assert sorted(p.name for p in cache_env.iterdir()) == sorted({t.cache_path.name,
-                                                                  t3.cache_path.name})
+        _fake_target(calls, hw).layer_cost(LAYERS[0], 1, "float32")
+    assert len(_payloads(cache_env)) == 3
+    assert not [p for p in cache_env.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_groups_non_mac_layers_and_bypass(cache_env, tmp_path):

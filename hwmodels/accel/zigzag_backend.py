@@ -24,12 +24,11 @@ one ZigZag ships, e.g. `eyeriss_like.yaml`):
 * Non-MAC layers (ReLU, pooling, additions, views) are priced by the preset's analytic model
   (`AcceleratorTarget`), as ZigZag models only MAC layers here.
 
-ZigZag's mapping search takes seconds per layer (minutes per network,
-reference/performance-notes.md), so results are cached per layer shape, batch size, hardware
-YAML (path + SHA-256 of its bytes), mapping, optimization target, word width and ZigZag
-version, in one JSON file per hardware YAML under `$SPLITSIM_CACHE_DIR/zigzag/` (default
-`~/.cache/splitsim/zigzag/`). Writes merge with what is on disk and go through a temp file +
-`os.replace`; a corrupt cache file is ignored and rewritten.
+ZigZag's mapping search takes seconds per layer (minutes per network), so each layer's result
+is an entry of the project's artifact cache (`core.cache.ArtifactCache`, kind `zigzag`: under
+`--cache-dir`, `$SPLITSIM_CACHE_DIR` or `~/.cache/splitsim`), keyed by layer shape, batch size,
+hardware YAML (path + SHA-256 of its bytes), mapping, optimization target, word width and ZigZag
+version: checksummed, written atomically, locked per entry, and rebuilt when corrupt.
 """
 from __future__ import annotations
 
@@ -47,25 +46,17 @@ from typing import Any, Callable, Mapping, Sequence
 from hwmodels.accel.shapes import layer_arrays
 from hwmodels.accel.target import AcceleratorTarget
 from hwmodels.cost import LayerCost, ModelPowers
-from core.atomic import write_text_atomic
+from core.cache import ArtifactCache
 from partitioner.types import LayerProfile
 
 log = logging.getLogger(__name__)
 
 MISSING_MESSAGE = '"backend" zigzag needs the zigzag-dse package: pip install zigzag-dse'
-CACHE_FORMAT = 1
 OPTS = ("latency", "energy", "EDP")
 
 # runner(workload, hardware_yaml, mapping_yaml, opt, dump_folder, lpf_limit)
 #   -> {"energy_pj": float, "cycles": float, ...}
 Runner = Callable[[list, str, str, str, str, int], Mapping[str, float]]
-
-
-def cache_dir() -> Path:
-    """`$SPLITSIM_CACHE_DIR/zigzag`, else `~/.cache/splitsim/zigzag`."""
-    root = os.environ.get("SPLITSIM_CACHE_DIR")
-    base = Path(root).expanduser() if root else Path.home() / ".cache" / "splitsim"
-    return base / "zigzag"
 
 
 def zigzag_version() -> str:
@@ -153,35 +144,17 @@ def row_stationary_mapping(C: int, M: int, R: int, E: int,
     return [{"name": "Conv", **entry}, {"name": "default", **entry}]
 
 
-def cache_key(fields: Mapping[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of every field the result depends on."""
-    return hashlib.sha256(json.dumps(fields, sort_keys=True, separators=(",", ":"))
-                          .encode()).hexdigest()
+def _save_entry(entry: dict, path: str) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(entry, f, sort_keys=True)
 
 
-def load_cache(path: Path) -> dict[str, dict]:
-    """Entries of a cache file; {} when it is missing, unreadable, corrupt or of another format."""
-    try:
-        doc = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        log.warning("zigzag cache %s is unreadable (%s): ignoring it, it will be rewritten",
-                    path, exc)
-        return {}
-    if (not isinstance(doc, dict) or doc.get("format") != CACHE_FORMAT
-            or not isinstance(doc.get("entries"), dict)):
-        log.warning("zigzag cache %s has an unknown layout: ignoring it, it will be rewritten",
-                    path)
-        return {}
-    return doc["entries"]
-
-
-def write_cache(path: Path, entries: Mapping[str, dict]) -> None:
-    """Atomic write: a temp file in the same folder, then os.replace."""
-    text = json.dumps({"format": CACHE_FORMAT, "entries": dict(entries)}, indent=1,
-                      sort_keys=True)
-    write_text_atomic(path, text)
+def _load_entry(path: str) -> dict:
+    with open(path, encoding="utf-8") as f:
+        entry = json.load(f)
+    if not isinstance(entry, dict) or not {"energy_pj", "cycles"} <= set(entry):
+        raise ValueError("not a ZigZag result")
+    return entry
 
 
 def run_zigzag(workload: list, hardware_yaml: str, mapping_yaml: str, opt: str,
@@ -221,7 +194,7 @@ class ZigZagTarget(ModelPowers):
     """A ComputeTarget pricing conv/linear layers with ZigZag (cached), the rest analytically.
 
     `runner` replaces the ZigZag call (tests); `use_cache=False` bypasses the cache (cold
-    timings); `cache_path` overrides the cache file.
+    timings); `cache_dir` overrides the artifact cache's folder.
     """
     model: Any
     opt: str = "latency"
@@ -230,7 +203,7 @@ class ZigZagTarget(ModelPowers):
     mapping_yaml: str | None = None
     runner: Runner | None = None
     use_cache: bool = True
-    cache_path: Path | None = None
+    cache_dir: str | None = None
 
     def __post_init__(self) -> None:
         if self.opt not in OPTS:
@@ -260,9 +233,7 @@ class ZigZagTarget(ModelPowers):
         self.mapping_sha256 = (file_sha256(Path(self.mapping_yaml))
                                if Path(self.mapping_yaml).is_file() else None)
         self.version = zigzag_version()
-        if self.cache_path is None:
-            self.cache_path = cache_dir() / (f"{self.hardware_yaml.stem}-"
-                                             f"{self.hardware_sha256[:12]}.json")
+        self.cache = ArtifactCache(self.cache_dir)
         self.analytic = AcceleratorTarget(self.model)
         self.zigzag_calls = 0
         self._memo: dict[str, dict] = {}
@@ -282,15 +253,19 @@ class ZigZagTarget(ModelPowers):
 
     def _mac_result(self, layer: LayerProfile, batch_size: int) -> dict:
         fields = self.key_fields(layer, batch_size)
-        key = cache_key(fields)
-        if self.use_cache:
-            hit = self._memo.get(key)
-            if hit is None:
-                hit = load_cache(self.cache_path).get(key)
-            if isinstance(hit, dict) and "energy_pj" in hit and "cycles" in hit:
-                self._memo[key] = hit
+        if not self.use_cache:
+            return self._run(layer, batch_size, fields)
+        memo_key = json.dumps(fields, sort_keys=True)
+        if memo_key not in self._memo:
+            entry, hit, _ = self.cache.get_or_build(
+                "zigzag", fields, ".res", lambda: self._run(layer, batch_size, fields),
+                _save_entry, _load_entry)
+            if hit:
                 log.debug("zigzag cache hit: %s %s", layer.name, fields["shape"])
-                return hit
+            self._memo[memo_key] = entry
+        return self._memo[memo_key]
+
+    def _run(self, layer: LayerProfile, batch_size: int, fields: dict[str, Any]) -> dict:
         s = fields["shape"]
         workload = zigzag_workload(s["C"], s["M"], s["H"], s["W"], s["R"], s["S"], s["E"],
                                    s["F"], s["stride_h"], s["stride_w"], batch_size,
@@ -315,11 +290,6 @@ class ZigZagTarget(ModelPowers):
         log.info("zigzag: layer %s (C=%d M=%d %dx%d k%dx%d, batch %d) took %.1f s: %.0f cycles, "
                  "%.4g pJ per group", layer.name, s["C"], s["M"], s["E"], s["F"], s["R"], s["S"],
                  batch_size, seconds, entry["cycles"], entry["energy_pj"])
-        if self.use_cache:
-            self._memo[key] = entry
-            entries = load_cache(self.cache_path)      # merge with what others wrote
-            entries[key] = entry
-            write_cache(self.cache_path, entries)
         return entry
 
     def _mac_cost(self, layer: LayerProfile, batch_size: int) -> LayerCost:
