@@ -1,6 +1,7 @@
 """Numba kernels that draw Shredder's noise on the edge: sample, re-order, apply `n1 * a + n2`.
 
-Why they look like this (measured facts in `reference/performance-notes.md`):
+Why they look like this (measured on the 2-core development machine; `benchmarks/
+bench_noise_kernel.py` compares them with the NumPy reference):
 - A counter-based generator (splitmix64's finalizer applied to key + index * golden ratio) has
   no loop-carried state, so loops vectorize and split over cores, and any element can be redrawn
   from (key, index) alone.

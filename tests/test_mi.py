@@ -26,8 +26,10 @@ def test_ksg_within_10_percent_of_closed_form(d, s):
 
 @pytest.mark.parametrize("d,ratio", [(5, 0.78), (10, 0.49)])
 def test_ksg_understates_higher_dimensions_by_a_known_factor(d, ratio):
-    # k-NN estimators lose accuracy with dimension (reference/privacy-notes.md): pin the
-    # measured ratio at n = 4000 so a change in the estimator shows up here.
+    # k-NN estimators lose accuracy with dimension (their bias falls like n^(-1/d): Gao, Oh
+    # and Viswanath, "Demystifying fixed k-nearest neighbor information estimators", IEEE
+    # Trans. Inf. Theory 2018): pin the measured ratio at n = 4000 so that a change in the
+    # estimator shows up here.
     x, _, y = channel(d, 1.0, 4000, seed=0)
     assert ksg_mi(x, y, k=3) / truth_bits(d, 1.0) == pytest.approx(ratio, abs=0.05)
 
