@@ -48,14 +48,6 @@ class Checks:
             raise FieldError(self.problems)
 
 
-class SchemaError(ValueError):
-    """Every problem found in one mapping; `problems` holds one line per problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
-
-
 def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp).replace("typing.", ""))
 
@@ -160,10 +152,3 @@ def _prefix(path: str, message: str, field_names: set[str]) -> str:
     if m and m.group(1) in field_names:
         return f"{path}.{m.group(1)}: {m.group(2)}"
     return f"{path}: {message}"
-
-
-def build_or_raise(cls: type[T], raw: Any, path: str) -> T:
-    obj, problems = build(cls, raw, path)
-    if problems:
-        raise SchemaError(problems)
-    return obj  # type: ignore[return-value]

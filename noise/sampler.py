@@ -87,9 +87,3 @@ class NoiseSampler:
         self._run(batch, seed, tuples, n1=n1, n2=n2)
         shape = (batch, *self.coll.shape)
         return n1.reshape(shape), n2.reshape(shape)
-
-
-def apply_noise(activation: np.ndarray, coll: NoiseCollection, rng_seed: int,
-                mode: Mode = "exact", bits: int = 8) -> np.ndarray:
-    """One-shot convenience: prepare the drawn tuples and apply (use NoiseSampler to reuse)."""
-    return NoiseSampler(coll, mode, bits).apply(activation, rng_seed)
