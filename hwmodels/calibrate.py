@@ -27,7 +27,7 @@ import yaml
 from scipy.optimize import least_squares
 
 from hwmodels.device import DeviceModel
-from hwmodels.presets import CATEGORIES, PRESET_DIR, device_preset
+from hwmodels.presets import device_preset, load_sourced
 from core.atomic import write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def fit_latency(df: pd.DataFrame, device: DeviceModel, dtype: str = "float32"):
     flops = df["flops"].to_numpy()
     moved = df["moved_bytes"].to_numpy() if "moved_bytes" in df else np.zeros(len(df))
     t = df["latency_ms"].to_numpy() * 1e-3
-    peak, bw = device.peak_flops(dtype), device.memory_bandwidth_gbps * 1e9
+    peak, bw = device.peak_flops(dtype), device.achieved_bandwidth_bps
     theta0 = [max(0.3 * t.min() * 1e6, 0.1)]
     for o in ops:
         m = idx == ops.index(o)
@@ -119,9 +119,7 @@ def calibrate_csv(csv_path: str | Path, device_name: str,
     launch_us, fits, resid = fit_latency(df, device, dtype)
     stamp = _dt.date.today().isoformat()
     src = f"fit by sim calibrate from {Path(csv_path).name} on {stamp}"
-    with open(PRESET_DIR / CATEGORIES["devices"].directory / f"{device_name}.yaml",
-              encoding="utf-8") as f:
-        preset = copy.deepcopy(yaml.safe_load(f))
+    preset = copy.deepcopy(load_sourced("devices", device_name))
     preset["launch_overhead_us"] = _sourced(round(launch_us, 4), src)
     preset["efficiency_fit"] = {
         o: {"form": "log", "intercept": _sourced(a, src), "slope": _sourced(b, src),

@@ -1,8 +1,12 @@
 """Roofline model of a compute device (edge GPU/CPU or cloud server).
 
-A layer takes max(compute time, memory time) plus a kernel-launch overhead:
+A layer takes max(compute time, memory time) plus a per-kernel overhead:
 compute time = ops / (peak FLOP/s at the layer's precision x the op type's efficiency),
-memory time = bytes moved (inputs, output, weights) / memory bandwidth.
+memory time = bytes moved (inputs, output, weights) / (memory bandwidth x memory efficiency).
+The per-kernel overhead (launch, framework dispatch, library heuristics) is the same for every
+kernel unless the op type has its own (`launch_overhead_by_op_us`: a cuDNN convolution or batch
+norm costs the host more than an elementwise kernel); layout-only ops (views) launch no kernel.
+At batch 1 on a desktop GPU that overhead, not arithmetic, is most of a small network's time.
 
 The efficiency of an op type is either a constant (`efficiency`) or, once calibrated, a
 Neurosurgeon-style regression in the layer's size (`efficiency_fit`: logarithmic or linear in
@@ -15,11 +19,16 @@ measured power derives it from CMOS scaling: static power ~ V x online cores, dy
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+import numpy as np
+
 from partitioner.types import LayerProfile
+
+# Ops that only relabel a tensor's shape: no kernel runs, so they cost nothing.
+NO_KERNEL_OPS = frozenset({"flatten", "view", "reshape", "identity", "dropout", "squeeze",
+                           "unsqueeze", "contiguous"})
 
 PRECISION_OF_DTYPE = {"float32": "fp32", "float64": "fp32", "float16": "fp16",
                       "bfloat16": "fp16", "int8": "int8", "uint8": "int8"}
@@ -28,22 +37,33 @@ PRECISION_OF_DTYPE = {"float32": "fp32", "float64": "fp32", "float16": "fp16",
 @dataclass(frozen=True)
 class Regression:
     """y = intercept + slope * g(x), g = log10 (form "log") or identity in giga-units ("linear"),
-    clipped to [lower, upper] (the clip is what makes efficiency saturate with layer size)."""
-    form: Literal["log", "linear"]
+    or y = intercept * (x / 1e9) ** slope (form "power": positive at every size), clipped to
+    [lower, upper] (the clip is what makes efficiency saturate with layer size)."""
+    form: Literal["log", "linear", "power"]
     intercept: float
     slope: float
     lower: float
     upper: float
 
     def __post_init__(self) -> None:
-        if self.form not in ("log", "linear"):
-            raise ValueError(f'"form" must be log or linear, got {self.form!r}')
+        if self.form not in ("log", "linear", "power"):
+            raise ValueError(f'"form" must be log, linear or power, got {self.form!r}')
+        if self.form == "power" and not self.intercept > 0:
+            raise ValueError(f'"intercept" of a power form must be > 0, got {self.intercept}')
         if not self.lower <= self.upper:
             raise ValueError(f'"lower" must be <= upper, got {self.lower} > {self.upper}')
 
     def __call__(self, x: float) -> float:
-        g = math.log10(max(x, 1.0)) if self.form == "log" else x / 1e9
-        return min(self.upper, max(self.lower, self.intercept + self.slope * g))
+        return float(self.many(np.asarray(float(x))))
+
+    def many(self, x: np.ndarray) -> np.ndarray:
+        """The regression at every element of `x`."""
+        if self.form == "power":
+            y = self.intercept * (np.maximum(x, 1.0) / 1e9) ** self.slope
+        else:
+            g = np.log10(np.maximum(x, 1.0)) if self.form == "log" else x / 1e9
+            y = self.intercept + self.slope * g
+        return np.clip(y, self.lower, self.upper)
 
 
 @dataclass(frozen=True)
@@ -84,6 +104,9 @@ class DeviceModel:
     efficiency_fit: dict[str, Regression] = field(default_factory=dict)   # op type -> eff(ops)
     power_fit: dict[str, Regression] = field(default_factory=dict)        # op type -> W(ops)
     calibration: dict[str, Any] | None = None    # residuals of a `sim calibrate` fit (record)
+    launch_overhead_by_op_us: dict[str, float] = field(default_factory=dict)  # op type -> us
+    memory_efficiency: float = 1.0           # share of peak bandwidth streaming kernels reach
+    folds_constants: bool = False            # toolchain folds input-independent graphs away
     noise_host: str | None = None            # device preset whose cores run the noise kernel
 
     def __post_init__(self) -> None:
@@ -105,6 +128,12 @@ class DeviceModel:
         for name in ("clock_mhz", "memory_bandwidth_gbps", "active_power_w"):
             if not getattr(self, name) > 0:
                 raise ValueError(f'"{name}" must be > 0, got {getattr(self, name)} {where}')
+        for op, v in self.launch_overhead_by_op_us.items():
+            if not v >= 0:
+                raise ValueError(f'"launch_overhead_by_op_us" {op} must be >= 0, got {v} {where}')
+        if not 0 < self.memory_efficiency <= 1:
+            raise ValueError(f'"memory_efficiency" must be in (0, 1], got '
+                             f"{self.memory_efficiency} {where}")
         for name in ("launch_overhead_us", "idle_power_w", "static_power_w"):
             if getattr(self, name) < 0:
                 raise ValueError(f'"{name}" must be >= 0, got {getattr(self, name)} {where}')
@@ -160,6 +189,15 @@ class DeviceModel:
             return fit(ops)
         return self.efficiency.get(op_type, self.efficiency["default"])
 
+    def kernel_overhead_us(self, op_type: str) -> float:
+        if op_type in NO_KERNEL_OPS:
+            return 0.0
+        return self.launch_overhead_by_op_us.get(op_type, self.launch_overhead_us)
+
+    @property
+    def achieved_bandwidth_bps(self) -> float:
+        return self.memory_bandwidth_gbps * 1e9 * self.memory_efficiency
+
     def op_power_w(self, op_type: str, ops: float) -> float:
         fit = self.power_fit.get(op_type, self.power_fit.get("default"))
         return fit(ops) if fit is not None else self.active_power_w
@@ -177,10 +215,12 @@ def layer_bytes(layer: LayerProfile) -> float:
 def roofline_latency_s(device: DeviceModel, op_type: str, ops: float, moved_bytes: float,
                        dtype: str) -> float:
     """Latency of `ops` operations moving `moved_bytes` (the whole batch), launch included."""
+    if op_type in NO_KERNEL_OPS:
+        return 0.0
     eff = device.op_efficiency(op_type, ops)
     compute_s = ops / (device.peak_flops(dtype) * eff)
-    memory_s = moved_bytes / (device.memory_bandwidth_gbps * 1e9)
-    return max(compute_s, memory_s) + device.launch_overhead_us * 1e-6
+    memory_s = moved_bytes / device.achieved_bandwidth_bps
+    return max(compute_s, memory_s) + device.kernel_overhead_us(op_type) * 1e-6
 
 
 def layer_latency_s(device: DeviceModel, layer: LayerProfile, batch_size: int,
@@ -199,5 +239,5 @@ def layer_energy_j(device: DeviceModel, layer: LayerProfile, batch_size: int,
 def elementwise_latency_s(device: DeviceModel, ops: float, bytes_moved: float) -> float:
     """Latency of a streaming kernel (e.g. noise generation) given its work and traffic."""
     compute_s = ops / (device.peak_flops("float32") * device.efficiency["default"])
-    memory_s = bytes_moved / (device.memory_bandwidth_gbps * 1e9)
+    memory_s = bytes_moved / device.achieved_bandwidth_bps
     return max(compute_s, memory_s) + device.launch_overhead_us * 1e-6

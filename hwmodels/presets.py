@@ -53,22 +53,51 @@ def strip_sources(node: Any, path: str = "") -> tuple[Any, dict[str, str], list[
         return node, {}, [path]
     return node, {}, []
 
+def is_preset_file(ref: str) -> bool:
+    """A preset is named by its name (`titan-xp`) or by the path of its YAML file."""
+    return ref.endswith((".yaml", ".yml"))
+
 def preset_path(category: str, name: str) -> Path:
+    if is_preset_file(name):
+        path = Path(name)
+        if not path.is_file():
+            raise UnknownNameError(f"{CATEGORIES[category].what} preset file {name!r} not "
+                                   "found")
+        return path
     path = PRESET_DIR / CATEGORIES[category].directory / f"{name}.yaml"
     if not path.is_file():
         raise UnknownNameError(f"unknown {CATEGORIES[category].what} {name!r}; known: "
-                               f"{', '.join(preset_names(category))}")
+                               f"{', '.join(preset_names(category))} (or a preset .yaml file)")
     return path
 
 def preset_names(category: str) -> list[str]:
     return sorted(p.stem for p in (PRESET_DIR / CATEGORIES[category].directory).glob("*.yaml"))
 
-@lru_cache(maxsize=None)
 def load_raw(category: str, name: str) -> tuple[dict, dict[str, str]]:
-    """The preset's values (sources stripped) and its sources, read once per process."""
-    with open(preset_path(category, name), encoding="utf-8") as f:
-        raw = yaml.safe_load(f)
-    values, sources, _ = strip_sources(raw)
+    """The preset's values (sources stripped) and its sources, read once per process (a
+    preset file again when it changed)."""
+    path = preset_path(category, name)
+    return _load_file(str(path.resolve()), path.stat().st_mtime_ns, category)
+
+def load_sourced(category: str, name: str) -> dict:
+    """The preset as written, every number still {value, source} (to derive a new preset)."""
+    return _read_yaml(preset_path(category, name), category)
+
+def _read_yaml(path: Path, category: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = yaml.safe_load(f)
+    except (OSError, yaml.YAMLError) as exc:
+        raise UnknownNameError(f"{CATEGORIES[category].what} preset file {str(path)!r} "
+                               f"cannot be read: {exc}") from None
+    if not isinstance(raw, dict):
+        raise UnknownNameError(f"{CATEGORIES[category].what} preset file {str(path)!r}: "
+                               "expected a mapping of fields")
+    return raw
+
+@lru_cache(maxsize=None)
+def _load_file(path: str, mtime_ns: int, category: str) -> tuple[dict, dict[str, str]]:
+    values, sources, _ = strip_sources(_read_yaml(Path(path), category))
     return values, sources
 
 def build_model(category: str, values: dict, path: str) -> tuple[Any, list[str]]:
@@ -93,7 +122,9 @@ def accelerator_preset(name: str) -> Any:
 
 def _build_or_raise(category: str, name: str) -> Any:
     values, _ = load_raw(category, name)
-    obj, problems = build_model(category, values, f"{category}/{name}.yaml")
+    where = name if is_preset_file(name) else f"{category}/{name}.yaml"
+    values = {"name": Path(name).stem, **values}
+    obj, problems = build_model(category, values, where)
     if problems:
         raise ValueError("; ".join(problems))
     return obj

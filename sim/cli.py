@@ -58,13 +58,38 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("model", help="zoo model name")
     pr.add_argument("--input-shape", help="e.g. 3,224,224 (default: the model's own)")
     pr.add_argument("--activation-dtype", default="float32")
-    c = sub.add_parser("calibrate", help="fit a device's per-op-type latency (and power) "
-                                         "regressions to measured per-layer data")
+    c = sub.add_parser("calibrate", help="fit a device preset to measured whole networks "
+                                         "or per-layer data")
     c.add_argument("measured", metavar="MEASURED.csv",
-                   help="columns op_type, flops (or macs), latency_ms; optional moved_bytes, "
-                        "power_w")
-    c.add_argument("--device", required=True, help="preset to start from, e.g. jetson-tx2-gpu")
+                   help="whole networks: model, latency_ms; optional input_shape, batch_size, "
+                        "energy_mj. Per layer: op_type, flops (or macs), latency_ms; optional "
+                        "moved_bytes, power_w")
+    c.add_argument("--device", required=True,
+                   help="preset (name or .yaml file) to start from, e.g. jetson-tx2-gpu")
     c.add_argument("--out", help="preset YAML to write (default <device>-calibrated.yaml)")
+    c.add_argument("--name", help="name of the fitted preset (default <device>-calibrated)")
+    c.add_argument("--cache-dir", help="profile cache (default $SPLITSIM_CACHE_DIR, else "
+                                       "~/.cache/splitsim)")
+
+    pd_ = sub.add_parser("predict", help="latency and energy of many networks on one device")
+    pd_.add_argument("models", metavar="MODELS.csv",
+                     help="column model (any model source); optional input_shape, batch_size")
+    pd_.add_argument("--device", required=True,
+                     help="device or accelerator preset name, or a preset .yaml file")
+    pd_.add_argument("--batch-size", type=int, help="batch size for every row (overrides the "
+                                                     "batch_size column)")
+    pd_.add_argument("--out", default="predictions.csv", help="CSV to write")
+    pd_.add_argument("--cache-dir", help="profile cache (default $SPLITSIM_CACHE_DIR, else "
+                                         "~/.cache/splitsim)")
+
+    ch = sub.add_parser("check-hw", help="accuracy of the device models against the vendored "
+                                         "NAS-Bench-201 measurements (report table, scatter)")
+    ch.add_argument("--out", default="results/hw-accuracy", help="output folder")
+    ch.add_argument("--columns", help="device columns to check (comma-separated; default all)")
+    ch.add_argument("--sample", type=int, help="evaluate on this many networks drawn with the "
+                                               "seed (default all 15,625)")
+    ch.add_argument("--seed", type=int, default=0)
+    ch.add_argument("--cache-dir", help="profile cache")
 
     ac = sub.add_parser("accel-compare", help="per-layer Bit Fusion-like vs Eyeriss-like table "
                                               "(speedup, energy reduction)")

@@ -89,25 +89,20 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 @command("calibrate")
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from hwmodels.calibrate import calibrate_csv, write_preset_yaml
+    from sim.predict import calibrate_command
+    return calibrate_command(args)
 
-    if not Path(args.measured).is_file():
-        raise UserError(f"measurements file {args.measured!r} not found")
-    try:
-        preset, report = calibrate_csv(args.measured, args.device)
-    except ValueError as exc:
-        raise UserError(f"{args.measured}: {exc}") from None
-    out = write_preset_yaml(preset, args.out or f"{args.device}-calibrated.yaml")
-    print(f"fitted {report['rows']} layers of {args.device}; launch overhead "
-          f"{report['launch_overhead_us']:.2f} us")
-    for op, fit in report["latency"].items():
-        print(f"  {op}: efficiency = {fit['intercept']:.4g} + {fit['slope']:.4g} ln(FLOPs), "
-              f"n={fit['n']}, rms log residual {fit['rms_log_residual']:.4f}")
-    for op, fit in report.get("power", {}).items():
-        print(f"  {op} power: {fit['intercept']:.4g} + {fit['slope']:.4g} ln(FLOPs) W, "
-              f"rms {fit['rms_w']:.4f} W")
-    print(f"wrote {out}")
-    return 0
+
+@command("predict")
+def cmd_predict(args: argparse.Namespace) -> int:
+    from sim.predict import predict_command
+    return predict_command(args)
+
+
+@command("check-hw")
+def cmd_check_hw(args: argparse.Namespace) -> int:
+    from sim.checkhw import check_hw_command
+    return check_hw_command(args)
 
 
 @command("accel-compare")

@@ -71,7 +71,55 @@ def test_roofline_latency_by_hand():
     dev = device_preset("titan-xp")
     layer = conv_layer()
     t = DeviceTarget(dev).layer_cost(layer, 2, "float32").latency_s
-    compute = 2 * 2 * CONV.macs / (12100e9 * 0.50)
-    memory = (2 * (layer.input_bytes + layer.output_bytes) + layer.param_bytes) / 547.7e9
-    assert t == pytest.approx(max(compute, memory) + 8e-6)
+    # titan-xp: 12.1 TFLOPS at conv efficiency 0.75, 547.7 GB/s at 75 %, 45 us per conv call
+    compute = 2 * 2 * CONV.macs / (12100e9 * 0.75)
+    memory = (2 * (layer.input_bytes + layer.output_bytes) + layer.param_bytes) / (547.7e9 * 0.75)
+    assert t == pytest.approx(max(compute, memory) + 45e-6)
     assert not math.isnan(t)
+
+
+def test_views_launch_no_kernel_and_op_overheads_apply():
+    dev = DeviceModel("d", "gpu", 1000.0, {"fp32": 1000.0}, 1e6, {"default": 0.5}, 10.0,
+                      1.0, 0.1, launch_overhead_by_op_us={"conv2d": 30.0})
+    assert dev.kernel_overhead_us("flatten") == 0.0
+    assert dev.kernel_overhead_us("conv2d") == 30.0
+    assert dev.kernel_overhead_us("relu") == 10.0
+    flat = LayerProfile(2, "f", "flatten", ((4, 2, 2),), (16,), 0, 0, 0, 64, 64)
+    assert DeviceTarget(dev).layer_cost(flat, 1, "float32").latency_s == 0.0
+
+
+def test_power_law_efficiency_by_hand():
+    reg = Regression("power", 0.5, 0.1, 1e-3, 0.9)
+    assert reg(1e9) == pytest.approx(0.5)
+    assert reg(1e7) == pytest.approx(0.5 * 0.01 ** 0.1)
+    assert reg(1e15) == pytest.approx(0.9)                 # clipped
+    with pytest.raises(ValueError, match="power form"):
+        Regression("power", 0.0, 0.1, 1e-3, 1.0)
+
+
+@pytest.mark.parametrize("device", ["titan-xp", "raspberry-pi-4", "jetson-tx2-gpu"])
+def test_vectorized_networks_equal_the_per_layer_sum(device):
+    """hwmodels.netcost prices many networks at once: it must equal summing layer_cost."""
+    import numpy as np
+
+    from hwmodels.cost import layer_costs
+    from hwmodels.netcost import LayerTable, network_costs
+    from partitioner.graph import profile_model
+
+    graphs = [profile_model(m) for m in ("lenet5", "cifar10")] + [profile_model(
+        "nb201:|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|none~1|"
+        "nor_conv_3x3~2|")]
+    dev = device_preset(device)
+    table = LayerTable.from_layers([g.layers for g in graphs])
+    for batch in (1, 8):
+        lat, en = network_costs(dev, table, batch)
+        for k, g in enumerate(graphs):
+            costs = layer_costs(DeviceTarget(dev), g.layers, batch, "float32")
+            assert lat[k] == pytest.approx(sum(c.latency_s for c in costs), rel=1e-9)
+            assert en[k] == pytest.approx(sum(c.energy_j for c in costs), rel=1e-9)
+    # one batch size per network, and a re-ordered selection with repeats
+    sel = table.select([2, 0, 0])
+    lat, _ = network_costs(dev, sel, np.array([1, 8, 1]))
+    assert lat[0] == pytest.approx(network_costs(dev, table, 1)[0][2])
+    assert lat[1] == pytest.approx(network_costs(dev, table, 8)[0][0])
+    assert lat[2] == pytest.approx(network_costs(dev, table, 1)[0][0])

@@ -44,3 +44,51 @@ def test_catalog_lists_every_preset_with_sources():
     assert set(tx2.power_modes) == {"maxn", "maxq", "maxp-core-all", "maxp-core-arm",
                                     "maxp-core-denver"}
     assert all(r.sources for r in rows)
+
+
+NEW_DEVICES = {"raspberry-pi-4", "pixel-3", "xeon-gold-6240", "gtx-1080-ti", "jetson-nano",
+               "jetson-xavier-nx", "jetson-agx-orin", "a100", "h100"}
+
+
+def test_measured_and_current_devices_exist_and_build():
+    from hwmodels.presets import device_preset
+    assert NEW_DEVICES <= set(all_presets()["devices"])
+    # vendor peaks (datasheets) the presets must carry, GFLOPS FP32
+    peaks = {"gtx-1080-ti": 11340, "a100": 19500, "h100": 67000, "jetson-agx-orin": 5325}
+    for name, peak in peaks.items():
+        assert device_preset(name).peak_gflops["fp32"] == pytest.approx(peak, rel=0.01)
+    orin = device_preset("jetson-agx-orin")
+    assert set(orin.power_modes) == {"maxn", "50w", "30w", "15w"}
+    assert orin.with_power_mode("15w").peak_flops("float32") < orin.peak_flops("float32")
+
+
+def test_preset_file_usable_by_path(tmp_path):
+    from core.registry import UnknownNameError
+    from hwmodels.presets import device_preset
+    from sim.config import load_scenario
+
+    src = (PRESET_DIR / "devices" / "titan-xp.yaml").read_text()
+    board = tmp_path / "my-board.yaml"
+    board.write_text(src.replace("name: titan-xp", "name: my-board").replace(
+        "value: 12100,", "value: 6050,"))
+    assert device_preset(str(board)).peak_gflops["fp32"] == 6050
+    config = tmp_path / "cfg.yaml"
+    config.write_text("workload: {model: lenet5}\nedge: {device: my-board.yaml}\n"
+                      "link: {preset: wifi}\ncloud: {device: my-board.yaml}\n")
+    scenario = load_scenario(config)        # relative to the config's folder
+    assert scenario.edge.name == "my-board" and scenario.cloud.name == "my-board"
+    assert scenario.sources["cloud.device.peak_gflops.fp32"].startswith("vendor")
+    with pytest.raises(UnknownNameError, match="not found"):
+        device_preset(str(tmp_path / "missing.yaml"))
+
+
+def test_titan_xp_vgg16_matches_the_published_measurement():
+    """PaddlePaddle's public float16 benchmark page gives 5.79 ms for VGG-16 at batch 1 in
+    FP32 on a Titan Xp; the uncalibrated preset must be within 20 %."""
+    from hwmodels.netcost import LayerTable, network_costs
+    from hwmodels.presets import device_preset
+    from partitioner.graph import profile_model
+
+    table = LayerTable.from_layers([profile_model("vgg16").layers])
+    latency_ms = network_costs(device_preset("titan-xp"), table, 1)[0][0] * 1e3
+    assert latency_ms == pytest.approx(5.79, rel=0.20)

@@ -1,0 +1,60 @@
+"""`sim check-hw`: the accuracy report of the device models against the vendored
+NAS-Bench-201 measurements (Markdown and CSV table, one predicted-vs-measured scatter per
+device column)."""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.atomic import write_text_atomic
+from sim.report import markdown_table
+
+REPORT_HEADERS = {
+    "column": "measured column", "device": "preset", "batch_size": "batch",
+    "model": "model", "train_networks": "fitted on", "kendall_tau": "Kendall tau",
+    "spearman_rho": "Spearman rho", "median_ratio": "median pred/meas",
+    "mape_pct": "MAPE (%, >= 0.5 ms)",
+}
+
+
+def scatter_plot(name: str, measured: np.ndarray, predictions: dict[str, np.ndarray],
+                 path: Path) -> None:
+    from sim.plots import _save, plt
+
+    fig, ax = plt.subplots(figsize=(4.5, 4.2))
+    for label, pred in predictions.items():
+        ax.scatter(measured, pred, s=2, alpha=0.35, label=label, rasterized=True)
+    lo = min(measured.min(), *(p.min() for p in predictions.values()))
+    hi = max(measured.max(), *(p.max() for p in predictions.values()))
+    ax.plot([lo, hi], [lo, hi], color="black", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"measured {name} (ms)")
+    ax.set_ylabel("predicted (ms)")
+    ax.set_title(f"NAS-Bench-201, {len(measured)} networks", fontsize=9)
+    ax.legend(fontsize=7, markerscale=4)
+    _save(fig, path)
+
+
+def check_hw_command(args: argparse.Namespace) -> int:
+    from hwmodels.validate import accuracy_report
+
+    start = time.perf_counter()
+    columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
+    table, scatter = accuracy_report(columns, args.sample, args.seed, args.cache_dir)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "hw_accuracy.csv", table.to_csv(index=False, float_format="%.4g"))
+    md = markdown_table(table.round(3), REPORT_HEADERS)
+    write_text_atomic(out / "hw_accuracy.md", md + "\n")
+    for name, (measured, predictions) in scatter.items():
+        scatter_plot(name, measured, predictions, out / f"scatter_{name}.png")
+    print(md)
+    print(f"\n{len(scatter)} device columns, {len(next(iter(scatter.values()))[0])} networks, "
+          f"seed {args.seed}; wrote {out}/hw_accuracy.{{md,csv}} and {len(scatter)} scatter "
+          f"plots in {time.perf_counter() - start:.1f} s")
+    return 0

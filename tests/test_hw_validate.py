@@ -1,0 +1,69 @@
+"""The accuracy report against the vendored NAS-Bench-201 measurements, and the CI guard on
+what the calibrated models reach there."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from hwmodels.folding import constant_output, nb201_constant_output
+from hwmodels.validate import (COLUMN_BY_NAME, DATA_CSV, check_column, data_table, load_data,
+                               metrics)
+
+
+def test_metrics_by_hand():
+    meas = np.array([0.2, 1.0, 2.0, 4.0])
+    m = metrics(2 * meas, meas)
+    assert m["kendall_tau"] == pytest.approx(1.0) and m["spearman_rho"] == pytest.approx(1.0)
+    assert m["median_ratio"] == pytest.approx(2.0)
+    assert m["mape_pct"] == pytest.approx(100.0)          # 0.2 ms is below the 0.5 ms floor
+    swapped = metrics(np.array([1.0, 2.0, 4.0, 3.0]), np.array([1.0, 2.0, 3.0, 4.0]))
+    assert swapped["kendall_tau"] == pytest.approx(4 / 6)  # 5 concordant, 1 discordant pair
+    assert np.isnan(metrics(meas, meas, rank_only=True)["mape_pct"])
+
+
+def test_folding_marks_exactly_the_input_independent_genotypes():
+    assert nb201_constant_output("|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|") \
+        is False                                           # node 0 -> node 3 directly
+    # node 3 gets a conv of node 2, which only sums `none` edges: constant
+    assert nb201_constant_output("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|"
+                                 "nor_conv_3x3~2|") is True
+    assert constant_output("vgg16") is False
+    df = pd.read_csv(DATA_CSV)
+    folded = np.array([nb201_constant_output(a) for a in df["arch"]])
+    assert folded.sum() == 341
+    # every Pi and phone network measured below 0.5 ms is one the rule folds
+    for col in ("raspi4_ms", "pixel3_ms"):
+        fast = df[col].to_numpy() < 0.5
+        assert fast.sum() in (235, 273) and not (fast & ~folded).any()
+
+
+@pytest.fixture(scope="module")
+def sample():
+    df = load_data(500, seed=0)
+    return df, data_table(df)
+
+
+def _rows(sample, column):
+    df, table = sample
+    rows, _ = check_column(COLUMN_BY_NAME[column], table, df[column].to_numpy(float),
+                           train_sizes=(10,), seed=0)
+    return {r["model"]: r for r in rows}
+
+
+def test_guard_titan_xp_batch_1(sample):
+    """Regression guard (issue 14, point 7). Reached on this sample (500 networks, seed 0;
+    fit on 10 of them, evaluated on the other 490): calibrated tau 0.870, MAPE 3.5 %;
+    uncalibrated median ratio 0.73. Margins: 0.02 in tau, 1.5 points of MAPE."""
+    rows = _rows(sample, "titanxp_1_ms")
+    assert rows["preset calibrated"]["kendall_tau"] >= 0.85
+    assert rows["preset calibrated"]["mape_pct"] <= 5.0
+    assert 0.67 <= rows["preset (uncalibrated)"]["median_ratio"] <= 1.5
+    assert rows["preset calibrated"]["mape_pct"] < rows["baseline: LSQ (kernels, MACs)"][
+        "mape_pct"]
+
+
+def test_guard_raspberry_pi_4(sample):
+    """Reached: calibrated tau 0.720 (LSQ baseline 0.689), MAPE 34.5 %. Margin 0.02 in tau."""
+    rows = _rows(sample, "raspi4_ms")
+    assert rows["preset calibrated"]["kendall_tau"] >= 0.70
+    assert rows["preset calibrated"]["kendall_tau"] > rows["baseline: LSQ (kernels, MACs)"][
+        "kendall_tau"]

@@ -1,0 +1,131 @@
+"""`sim predict` and whole-network `sim calibrate` through the CLI: outputs, and exit 2 with
+the row and column of every bad input."""
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from hwmodels.netcost import LayerTable, network_costs
+from hwmodels.presets import device_preset
+from partitioner.graph import profile_model
+from sim.cli import main
+
+NB = "nb201:|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|none~1|" \
+     "nor_conv_3x3~2|"
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_predict_keeps_columns_and_equals_the_cost_model(tmp_path, capsys):
+    models = tmp_path / "models.csv"
+    pd.DataFrame({"model": ["lenet5", NB, "cifar10"], "tag": ["a", "b", "c"],
+                  "input_shape": ["", "", "3,32,32"], "batch_size": [1, 4, 2]}).to_csv(
+        models, index=False)
+    out = tmp_path / "pred.csv"
+    code, _, err = run(capsys, "predict", str(models), "--device", "jetson-tx2-gpu",
+                       "--out", str(out))
+    assert code == 0, err
+    pred = pd.read_csv(out, keep_default_na=False)
+    assert list(pred.columns) == ["model", "tag", "input_shape", "batch_size", "latency_ms",
+                                  "energy_mj"]
+    dev = device_preset("jetson-tx2-gpu")
+    for i, (m, b) in enumerate([("lenet5", 1), (NB, 4), ("cifar10", 2)]):
+        lat, en = network_costs(dev, LayerTable.from_layers([profile_model(m).layers]), b)
+        assert pred["latency_ms"][i] == pytest.approx(lat[0] * 1e3, rel=1e-5)
+        assert pred["energy_mj"][i] == pytest.approx(en[0] * 1e3, rel=1e-5)
+    # --batch-size overrides the column; an accelerator preset works too
+    code, _, err = run(capsys, "predict", str(models), "--device", "eyeriss", "--batch-size",
+                       "1", "--out", str(out))
+    assert code == 0, err
+    assert (pd.read_csv(out)["latency_ms"] > 0).all()
+
+
+@pytest.mark.parametrize("content, needle", [
+    ("name\nlenet5\n", "column model is missing"),
+    ("model\nlenet5\nno-such-net\n", "row 2, column model"),
+    ("model,batch_size\nlenet5,0\n", "row 1, column batch_size"),
+    ("model,input_shape\nlenet5,3;x\n", "row 1, column input_shape"),
+])
+def test_predict_bad_input_exits_2(tmp_path, capsys, content, needle):
+    models = tmp_path / "m.csv"
+    models.write_text(content)
+    code, _, err = run(capsys, "predict", str(models), "--device", "titan-xp", "--out",
+                       str(tmp_path / "o.csv"))
+    assert code == 2 and needle in err and "Traceback" not in err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def measured_csv(tmp_path, rows=12, bad=None):
+    """Whole-network measurements made from the titan-xp preset with 25 % more overhead."""
+    archs = pd.read_csv("hwmodels/data/nb201-latency-ms.csv", nrows=rows)["arch"]
+    models = ["nb201:" + a for a in archs]
+    slower = device_preset("titan-xp")
+    from dataclasses import replace
+    slower = replace(slower, launch_overhead_us=slower.launch_overhead_us * 1.25,
+                     launch_overhead_by_op_us={k: v * 1.25 for k, v in
+                                               slower.launch_overhead_by_op_us.items()})
+    table = LayerTable.from_layers([profile_model(m).layers for m in models])
+    lat = network_costs(slower, table, 1)[0] * 1e3
+    df = pd.DataFrame({"model": models, "latency_ms": lat, "energy_mj": lat * 180.0})
+    if bad:
+        df.loc[bad[0], bad[1]] = bad[2]
+    path = tmp_path / "measured.csv"
+    df.to_csv(path, index=False)
+    return path, lat
+
+
+def test_calibrate_whole_networks_writes_a_preset_usable_by_path(tmp_path, capsys):
+    measured, lat = measured_csv(tmp_path)
+    out = tmp_path / "txp.yaml"
+    code, stdout, err = run(capsys, "calibrate", str(measured), "--device", "titan-xp",
+                            "--out", str(out), "--name", "titan-xp-lab")
+    assert code == 0, err
+    raw = yaml.safe_load(out.read_text())
+    assert raw["name"] == "titan-xp-lab"
+    assert len(raw["calibration"]["rows"]) == 12
+    assert raw["calibration"]["rms_log_residual"]["value"] < 0.01   # exact synthetic data
+    assert raw["active_power_w"]["value"] == pytest.approx(180.0, rel=1e-3)
+    fitted = device_preset(str(out))
+    assert fitted.launch_overhead_us == pytest.approx(25 * 1.25, rel=0.1)
+    # the fitted file works wherever a device name does
+    from sim.config import load_scenario
+    scenario = load_scenario("configs/tx2_lenet.yaml", [f"cloud.device={out}"])
+    assert scenario.cloud.name == "titan-xp-lab"
+
+
+@pytest.mark.parametrize("bad, needle", [
+    ((3, "latency_ms", -1.0), "row 4, column latency_ms"),
+    ((0, "model", "nb201:|bogus~0|"), "row 1, column model"),
+])
+def test_calibrate_bad_measurements_exit_2(tmp_path, capsys, bad, needle):
+    measured, _ = measured_csv(tmp_path, bad=bad)
+    out = tmp_path / "x.yaml"
+    code, _, err = run(capsys, "calibrate", str(measured), "--device", "titan-xp", "--out",
+                       str(out))
+    assert code == 2 and needle in err and not out.exists()
+
+
+def test_calibrate_too_few_rows_and_no_convergence_write_nothing(tmp_path, capsys,
+                                                                 monkeypatch):
+    measured, _ = measured_csv(tmp_path, rows=3)
+    out = tmp_path / "x.yaml"
+    code, _, err = run(capsys, "calibrate", str(measured), "--device", "titan-xp", "--out",
+                       str(out))
+    assert code == 2 and "cannot fit" in err and not out.exists()
+
+    import hwmodels.calibrate_net as cn
+    real = cn.least_squares
+
+    def failing(*a, **k):
+        sol = real(*a, **k)
+        sol.success, sol.message = False, "iteration limit"
+        return sol
+    monkeypatch.setattr(cn, "least_squares", failing)
+    measured, _ = measured_csv(tmp_path)
+    code, _, err = run(capsys, "calibrate", str(measured), "--device", "titan-xp", "--out",
+                       str(out))
+    assert code == 2 and "did not converge" in err and not out.exists()
