@@ -1,7 +1,7 @@
 """`sim devices`: every preset with its key figures and their sources."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hwmodels.presets import CATEGORIES, all_presets, build_model, load_raw
 
@@ -15,6 +15,10 @@ KEY_FIELDS = {
 }
 
 
+# Properties of accelerator models shown beside their preset figures by `sim devices`.
+DERIVED_FIGURES = ("num_pes", "array_static_power_w", "total_area_mm2")
+
+
 @dataclass(frozen=True)
 class PresetRow:
     name: str
@@ -23,6 +27,8 @@ class PresetRow:
     figures: dict[str, object]          # key path -> value
     sources: dict[str, str]             # key path -> source (every number of the preset)
     power_modes: tuple[str, ...] = ()
+    values: dict[str, object] = field(default_factory=dict)   # key path -> value, per source
+    derived: dict[str, float] = field(default_factory=dict)   # figures the model computes
 
 
 def _get(values: dict, dotted: str):
@@ -32,6 +38,16 @@ def _get(values: dict, dotted: str):
             return None
         node = node[part]
     return node
+
+
+def _derived(model: object) -> dict[str, float]:
+    """Whole-chip figures an accelerator model computes from its per-PE and per-KiB fields."""
+    out = {}
+    for name in DERIVED_FIGURES:
+        value = getattr(model, name, None)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[name] = float(value)
+    return out
 
 
 def devices_table() -> list[PresetRow]:
@@ -48,5 +64,7 @@ def devices_table() -> list[PresetRow]:
                        if _get(values, k) is not None}
             kind = str(values.get("kind", CATEGORIES[cat].what))
             modes = tuple(sorted(getattr(obj, "power_modes", {}) or {}))
-            rows.append(PresetRow(name, cat, kind, figures, dict(sources), modes))
+            values_by_key = {k: _get(values, k) for k in sources}
+            rows.append(PresetRow(name, cat, kind, figures, dict(sources), modes, values_by_key,
+                                  _derived(obj)))
     return rows

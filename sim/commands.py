@@ -83,7 +83,11 @@ def cmd_devices(args: argparse.Namespace) -> int:
         modes = f"; power modes: {', '.join(row.power_modes)}" if row.power_modes else ""
         print(f"- {row.name} ({row.kind}): {figures}{modes}")
         for key, source in row.sources.items():
-            print(f"    {key}: {source}")
+            value = row.values.get(key)
+            shown = f" = {value}" if value is not None and not isinstance(value, dict) else ""
+            print(f"    {key}{shown}: {source}")
+        if row.derived:
+            print("    derived: " + ", ".join(f"{k}={v:.4g}" for k, v in row.derived.items()))
     return 0
 
 

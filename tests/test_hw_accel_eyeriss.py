@@ -108,3 +108,12 @@ def test_vgg16_dram_rate_against_jssc():
     convs = [la for la in profile_model("vgg16").layers if la.op_type == "conv2d"]
     r = build_accelerator("eyeriss").evaluate(layer_arrays(convs), 3)
     assert r.accesses["dram"].sum() / r.macs.sum() == pytest.approx(0.0035, rel=0.3)
+
+
+def test_strided_one_by_one_reads_only_what_its_windows_touch():
+    # A ResNet-style 1x1 stride-2 shortcut, 16 -> 32 channels, 56x56 -> 28x28: the padded extent
+    # is 55 x 55 but the windows touch every other row and column, 28 x 28 pixels per channel.
+    a = conv_arrays([ConvShape(16, 32, 56, 56, 28, 28, 1, 1, 2, 2)])
+    assert a.H[0] == 55 and a.ifmap_read[0] == 16 * 28 * 28
+    r = build_accelerator("eyeriss").evaluate(a, 1)
+    assert r.accesses["dram"][0] == 16 * 28 * 28 + 32 * 16 + 32 * 28 * 28   # fits: compulsory

@@ -46,8 +46,8 @@ def dram_words(a: LayerArrays, batch_size: int, buffer_words: float,
                wt_scale: float | np.ndarray = 1.0) -> np.ndarray:
     """Off-chip words of each MAC layer when an on-chip buffer of `buffer_words` tiles it.
 
-    Why: a layer whose ifmap, weights and ofmap fit on chip moves each once (compulsory
-    traffic); one that does not is tiled into output blocks of e rows x m filters whose partial
+    Why: a layer whose ifmap (the part its windows touch), weights and ofmap fit on chip moves
+    each once (compulsory traffic); one that does not is tiled into output blocks of e rows x m filters whose partial
     sums stay on chip while inputs and weights stream past. Each block re-reads the weights it
     needs once per row block (ceil(E / e) times) and its input rows once per filter block
     (ceil(M / m) times, with the (R - stride) halo rows of each row block); m is what fits:
@@ -56,7 +56,7 @@ def dram_words(a: LayerArrays, batch_size: int, buffer_words: float,
     """
     n = float(batch_size)
     act_scale = np.broadcast_to(np.asarray(act_scale, np.float64), a.E.shape)
-    ifm = n * a.C * a.H * a.W * act_scale
+    ifm = n * a.ifmap_read * act_scale
     ofm = n * a.M * a.E * a.F * act_scale
     wts = a.M * a.C * a.R * a.S * wt_scale
     fits = ifm + ofm + wts <= buffer_words

@@ -15,14 +15,15 @@ An analytic reading of the RS dataflow (Chen et al., ISCA 2016; JSSC 2017) with 
 * Access counts for N images of a layer (per group; groups multiply):
     ALU  = MACs
     RF   = 4 x MACs                       (ifmap read, weight read, psum read and write)
-    GB   = ifmap N C H W x ceil(M / (p sm))            (ifmap re-read per filter pass)
+    GB   = ifmap N I x ceil(M / (p sm))                (ifmap re-read per filter pass)
          + weights M C R S x ceil(E / 14)              (re-read per output-row strip)
          + psums N M E F x (2 ceil(C / (q sc)) - 1)    (spilled per channel pass)
     array = GB ifmap reads x min(R, 12)     (diagonal multicast of each ifmap row)
           + GB weight reads x min(E, 14)    (horizontal multicast of each filter row)
           + N M E F ceil(C / q) (min(R, 12) - 1)       (vertical psum accumulation)
     DRAM = what the finite global buffer lets through (common.dram_words): compulsory
-           (N C H W + M C R S + N M E F) when a layer fits, else tiled.
+           (N I + M C R S + N M E F) when a layer fits, else tiled; I = C min(H, E R)
+           min(W, F S) is the ifmap the windows touch (LayerArrays.ifmap_read).
 * Cycles = max(compute / array_efficiency, GB words / gb_words_per_cycle, DRAM words /
   dram_words_per_cycle): large feature maps and fully connected layers become bandwidth-bound.
 * Energy = e_mac x (ALU + RF + 2 array + 6 GB) on chip, + 200 e_mac x DRAM off chip
@@ -121,7 +122,7 @@ class EyerissModel:
         fused = np.isin(np.array(a.op_types, dtype=object), self.fused_op_types) & ~a.is_mac
         a = pool_as_conv(a, self.pool_mapping)
         n = float(batch_size)
-        C, M, G, H, W, R, S, E, F = a.C, a.M, a.G, a.H, a.W, a.R, a.S, a.E, a.F
+        C, M, G, R, S, E, F = a.C, a.M, a.G, a.R, a.S, a.E, a.F
         rows, cols = float(self.pe_rows), float(self.pe_cols)
         r_used, e_used = np.minimum(R, rows), np.minimum(E, cols)
         sets = np.floor(rows / r_used) * np.floor(cols / e_used)
@@ -135,7 +136,7 @@ class EyerissModel:
         q = np.clip(np.floor(self.ifmap_spad_words / S), 1.0, cs)
         p = np.clip(np.floor(self.filter_spad_words / (q * S)), 1.0,
                     np.minimum(ms, self.psum_spad_words))
-        gb_ifmap = G * n * C * H * W * _ceil(ms, p)
+        gb_ifmap = G * n * a.ifmap_read * _ceil(ms, p)
         gb_weight = G * M * C * R * S * e_strips
         gb_psum = G * n * M * E * F * (2.0 * _ceil(cs, q) - 1.0)
         array = (gb_ifmap * r_used + gb_weight * e_used

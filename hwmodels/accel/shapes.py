@@ -59,6 +59,13 @@ class LayerArrays:
         return len(self.names)
 
     @property
+    def ifmap_read(self) -> np.ndarray:
+        """Ifmap elements per group and sample that the windows touch: the padded extent, less
+        the rows and columns a stride larger than the kernel skips (1x1 stride-2 shortcuts)."""
+        return (self.C * np.minimum(self.H, self.E * self.R)
+                * np.minimum(self.W, self.F * self.S))
+
+    @property
     def macs(self) -> np.ndarray:
         """MACs per sample (zero for streaming layers)."""
         return np.where(self.is_mac, self.G * self.M * self.C * self.E * self.F * self.R * self.S,
