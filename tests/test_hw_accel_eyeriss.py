@@ -117,3 +117,13 @@ def test_strided_one_by_one_reads_only_what_its_windows_touch():
     assert a.H[0] == 55 and a.ifmap_read[0] == 16 * 28 * 28
     r = build_accelerator("eyeriss").evaluate(a, 1)
     assert r.accesses["dram"][0] == 16 * 28 * 28 + 32 * 16 + 32 * 28 * 28   # fits: compulsory
+
+
+def test_depthwise_groups_run_one_set_at_a_time():
+    # 32 groups of one channel and one filter, 3x3 on an 18x18 padded map, 16x16 out: a group
+    # has nothing to split over its 4 sets of 3 x 14 PEs, so it takes 2 strips x F=16 x S=3 = 96
+    # cycles on one set; the groups follow each other (Eyeriss v1 maps depthwise layers badly).
+    dw = ConvShape(32, 32, 18, 18, 16, 16, 3, 3, groups=32)
+    r = build_accelerator("eyeriss").evaluate(conv_arrays([dw]), 1)
+    assert r.extra["compute_cycles"][0] == pytest.approx(32 * 96 / 0.76)
+    assert r.extra["spatial_utilization"][0] == pytest.approx(32 * 9 * 256 / (32 * 96 * 168))
