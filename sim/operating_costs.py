@@ -121,3 +121,24 @@ def operating_point_note(scenario) -> str:
 def saturated_note(utilization: float) -> str:
     """What a printed table shows instead of a latency."""
     return f"saturated (utilization {utilization:.3g})"
+
+
+def stable_rows(results: pd.DataFrame) -> pd.DataFrame:
+    """The cuts with a steady state: what best-cut choices pick from."""
+    if "saturated" not in results:
+        return results
+    return results.loc[~results["saturated"].astype(bool)]
+
+
+def latency_display(results: pd.DataFrame) -> pd.DataFrame:
+    """A copy for printed tables: a saturated cut's latency cells say so, with the
+    utilization, instead of a number."""
+    if "saturated" not in results or not results["saturated"].any():
+        return results
+    shown = results.copy()
+    sat = shown["saturated"].astype(bool)
+    notes = shown["bottleneck_utilization"].map(saturated_note)
+    for col in ("latency_ms", "latency_p99_ms"):
+        shown[col] = shown[col].astype(object)
+        shown.loc[sat, col] = notes[sat]
+    return shown
