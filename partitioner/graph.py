@@ -26,6 +26,7 @@ from torch.fx.passes.shape_prop import ShapeProp
 
 from core.errors import UserError
 from partitioner import ops
+from partitioner.sources import parse_file_source
 from partitioner.types import ConvShape, Cut, LayerProfile, dtype_bytes
 
 _COMPUTE_OPS = ("call_module", "call_function", "call_method")
@@ -37,9 +38,9 @@ _FUNCTION_OP_TYPES = {
 }
 _SHAPE_ATTRS = ("shape", "ndim", "dtype", "device")
 _SHAPE_METHODS = ("size", "dim", "numel")
-# Functions that combine scalars into scalars (a tensor factory such as torch.zeros is a layer).
-_SCALAR_FUNCTIONS = (operator.getitem, operator.add, operator.sub, operator.mul,
-                     operator.floordiv, operator.truediv, operator.mod, operator.neg, int)
+# Python's own arithmetic on scalars gives scalars (a tensor factory such as torch.zeros
+# taking a scalar is a layer).
+_SCALAR_MODULES = ("_operator", "operator", "builtins", "math")
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ def classify(gm: fx.GraphModule) -> dict[fx.Node, str]:
         elif ((node.op == "call_function" and node.target is getattr
                and node.args[1] in _SHAPE_ATTRS)
               or (node.op == "call_method" and node.target in _SHAPE_METHODS)
-              or (node.target in _SCALAR_FUNCTIONS
+              or (node.op == "call_function"
+                  and getattr(node.target, "__module__", None) in _SCALAR_MODULES
                   and all(k in ("scalar", "const") for k in inputs))):
             kinds[node] = "scalar"
         else:
@@ -392,8 +394,21 @@ def profile_model(model_name: str, input_shape: tuple[int, ...] | None = None,
         return profile_nb201(member[1], input_shape or default.input_shape,
                              num_classes or default.num_classes, input_dtype, activation_dtype,
                              width)
-    return trace_profile(model_name, input_shape, input_dtype, activation_dtype, num_classes,
-                         width)
+    graph = trace_profile(model_name, input_shape, input_dtype, activation_dtype, num_classes,
+                          width)
+    if parse_file_source(model_name) is not None:
+        check_splittable(graph)
+    return graph
+
+
+def check_splittable(graph: ModelGraph) -> None:
+    """A user's network must offer a cut between cloud-only (0) and edge-only (L)."""
+    if graph.num_layers > 1 and [c.cut for c in graph.cuts] == [0, graph.num_layers]:
+        raise UserError(
+            f"{graph.model_name}: no valid cut between the input and the output: after every "
+            "layer more than one value crosses to the rest (a tensor or an x.shape value kept "
+            "for later). Compute shape values where they are used, and let each block pass "
+            "one tensor to the next")
 
 
 def graph_to_dict(graph: ModelGraph) -> dict:

@@ -113,7 +113,9 @@ def _kernel_area(call: OpCall) -> int:
         kernel = call.module.kernel_size
     else:
         kernel = call.args[1] if len(call.args) > 1 else call.kwargs["kernel_size"]
-    return numel((kernel,) if isinstance(kernel, int) else kernel)
+    if isinstance(kernel, int):     # one size for every spatial dimension
+        return kernel ** (1 if call.op_type.endswith("1d") else 2)
+    return numel(kernel)
 
 
 @counter("maxpool1d", "maxpool2d", "avgpool1d", "avgpool2d", "max_pool2d", "avg_pool2d",

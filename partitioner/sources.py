@@ -50,6 +50,19 @@ def parse_file_source(name: str) -> FileSource | None:
     return None
 
 
+def resolve_model_path(name: str, base: Path) -> str:
+    """A file source's relative path made relative to `base` (a config's folder); zoo and
+    family names and absolute paths unchanged."""
+    try:
+        source = parse_file_source(name)
+    except UserError:
+        return name                     # reported when the config is validated
+    if source is None or source.path.is_absolute():
+        return name
+    suffix = f":{source.factory}" if source.factory else ""
+    return f"{Path(base) / source.path}{suffix}"
+
+
 def _existing(source: FileSource) -> Path:
     if not source.path.is_file():
         raise UserError(f"model file {str(source.path)!r} not found (a relative path in a "
