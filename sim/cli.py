@@ -68,9 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
                    description=DEVICES_DESCRIPTION)
 
     pr = sub.add_parser("profile", help="per-layer table: MACs, params, bytes, valid cuts")
-    pr.add_argument("model", help="zoo model name")
+    pr.add_argument("model", help="zoo name, nb201:<genotype>, path/file.py:factory or file.onnx")
     pr.add_argument("--input-shape", help="e.g. 3,224,224 (default: the model's own)")
     pr.add_argument("--activation-dtype", default="float32")
+    pr.add_argument("--format", choices=("md", "csv"), default="md")
+    pr.add_argument("--device", help="add per-layer latency_ms and energy_mj on this device or "
+                                     "accelerator preset")
+    pr.add_argument("--out", help="write the table to this file instead of stdout")
     c = sub.add_parser("calibrate", help="fit a device preset to measured whole networks "
                                          "or per-layer data")
     c.add_argument("measured", metavar="MEASURED.csv",

@@ -5,7 +5,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from partitioner.graph import profile_model
 from sim.cli import command
 from sim.config import load_scenario
 from core.errors import UserError
@@ -139,30 +138,9 @@ def cmd_accel_compare(args: argparse.Namespace) -> int:
 
 @command("profile")
 def cmd_profile(args: argparse.Namespace) -> int:
-    shape = None
-    if args.input_shape:
-        try:
-            shape = tuple(int(s) for s in args.input_shape.split(","))
-        except ValueError:
-            raise UserError(f"--input-shape {args.input_shape!r}: expected integers like "
-                            "3,224,224") from None
-    try:
-        graph = profile_model(args.model, shape, activation_dtype=args.activation_dtype)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    import pandas as pd
-    valid = {c.cut for c in graph.cuts}
-    df = pd.DataFrame([{
-        "layer": l.index, "name": l.name, "op": l.op_type,
-        "output_shape": "x".join(map(str, l.output_shape)), "macs": l.macs,
-        "params": l.params, "output_bytes": l.output_bytes,
-        "cut_after": "yes" if l.index in valid else "",
-    } for l in graph.layers])
-    print(f"{graph.model_name} {list(graph.input_shape)}: {graph.num_layers} layers, "
-          f"{graph.total_macs:,} MACs, {len(graph.cuts)} valid cuts "
-          f"({', '.join(str(c.cut) for c in graph.cuts)})\n")
-    print(markdown_table(df))
-    return 0
+    from sim.profile_cmd import profile_command
+
+    return profile_command(args)
 
 
 @command("noise train")
