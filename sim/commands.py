@@ -9,6 +9,7 @@ from sim.cli import command
 from sim.config import load_scenario
 from core.errors import UserError
 from sim.report import markdown_table
+from sim.operating_costs import latency_display, stable_rows
 
 
 LATENCY_PRIVACY_HEADERS = {
@@ -38,17 +39,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(result.caption + "\n")
         print(markdown_table(bd, BREAKDOWN_HEADERS))
         print("\nLatency (simulated, mean and p99) and privacy by cut:\n")
-        print(markdown_table(result.results, LATENCY_PRIVACY_HEADERS))
-        best = result.results.loc[result.results["total_mj"].idxmin()]
-        fastest = result.results.loc[result.results["latency_ms"].idxmin()]
-        print(f"\nlowest energy: cut {int(best['cut'])} ({best['total_mj']:.1f} mJ, "
-              f"{best['total_vs_cloud_only']:.2f}x cloud-only); lowest latency: cut "
-              f"{int(fastest['cut'])} ({fastest['latency_ms']:.1f} ms)")
-        saturated = result.results.loc[result.results["bottleneck_utilization"] >= 1, "cut"]
+        print(markdown_table(latency_display(result.results), LATENCY_PRIVACY_HEADERS))
+        stable = stable_rows(result.results)      # saturated cuts have no steady state
+        if len(stable):
+            best = stable.loc[stable["total_mj"].idxmin()]
+            fastest = stable.loc[stable["latency_ms"].idxmin()]
+            print(f"\nlowest energy: cut {int(best['cut'])} ({best['total_mj']:.1f} mJ, "
+                  f"{best['total_vs_cloud_only']:.2f}x cloud-only); lowest latency: cut "
+                  f"{int(fastest['cut'])} ({fastest['latency_ms']:.1f} ms); saturated cuts "
+                  "skipped")
+        saturated = result.results.loc[result.results["saturated"].astype(bool), "cut"]
         if len(saturated):
-            print(f"note: at cuts {', '.join(map(str, saturated))} a stage is offered more work "
-                  "than it can serve (bottleneck_utilization >= 1): their queues grow for the "
-                  "whole run and latency_ms reflects that")
+            print(f"note: cuts {', '.join(map(str, saturated))} are saturated (a stage is "
+                  "offered more work than it serves): no latency is given for them; "
+                  "max_rate_hz in results.csv is the rate each would sustain")
         print(f"wrote {len(result.files)} files to {out_dir}/ in {result.wall_s['total_s']:.1f} s")
     return 0
 

@@ -14,7 +14,8 @@ from partitioner.graph import ModelGraph
 from sim.profiles import cached_profile
 from sim.config import Scenario, invalid_cuts
 from core.errors import UserError
-from sim.costs import NoiseCostModel, cut_components, link_costs
+from sim.costs import ComputeDtypes, NoiseCostModel, cut_components
+from sim.operating_costs import headline_link_costs, operating_point_note
 from sim.loadsim import simulate_cuts
 from sim.plots import write_plots
 from sim.report import write_breakdown, write_csv, write_run_record
@@ -92,15 +93,16 @@ def evaluate_scenario(scenario: Scenario, privacy: bool = True, progress: bool =
 
     t = time.perf_counter()
     batch = scenario.workload.batch_size
+    compute = ComputeDtypes.of(scenario.workload.compute_dtype)
     comp = cut_components(graph, scenario.edge, scenario.cloud,
-                          NoiseCostModel.from_spec(scenario.noise), batch)
-    link = link_costs(comp.up_bytes, comp.down_bytes, scenario.link)
+                          NoiseCostModel.from_spec(scenario.noise), batch, compute)
+    link = headline_link_costs(scenario, comp)       # at the operating point (issue 12)
     wall["cost_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
     sims, utilization = simulate_cuts(graph, comp, scenario.edge, scenario.cloud, scenario.link,
                                       scenario.cloud_spec.queue, scenario.sim, batch,
-                                      progress=progress)
+                                      progress=progress, cloud_dtype=compute.cloud)
     results = results_table(comp, link, sims, utilization)
     wall["simulate_s"] = time.perf_counter() - t
 
@@ -124,7 +126,8 @@ def run_scenario(scenario: Scenario, out_dir: Path, privacy: bool = True,
     ev = evaluate_scenario(scenario, privacy, progress, cache_dir)
     results, graph, wall = ev.results, ev.graph, dict(ev.wall_s)
     breakdown = energy_breakdown(results)
-    caption = f"Energy per request by cut. {describe(scenario, graph)}. {ev.privacy_note}."
+    caption = (f"Energy per request by cut. {describe(scenario, graph)}; "
+               f"{operating_point_note(scenario)}. {ev.privacy_note}.")
 
     t = time.perf_counter()
     files = [out_dir / "results.csv"]
@@ -146,8 +149,10 @@ def run_scenario(scenario: Scenario, out_dir: Path, privacy: bool = True,
                   "total_macs": graph.total_macs, "valid_cuts": [c.cut for c in graph.cuts]},
         "latency_model": (f"discrete-event simulation: {scenario.sim.requests} requests x up to "
                           f"{scenario.sim.replications} replications per cut, warm-up "
-                          f"{scenario.sim.warmup_requests} removed; energy columns are per "
-                          "isolated inference, sim_total_mj under load"),
+                          f"{scenario.sim.warmup_requests} removed (latency of stable cuts); "
+                          "energy columns from the closed forms at the operating point "
+                          "(docs/operating-point.md), sim_total_mj simulated"),
+        "operating_point": operating_point_note(scenario),
         "simulation": {str(k): r.to_dict() for k, r in ev.sims.items()},
     }
     files.append(out_dir / "run.json")

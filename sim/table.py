@@ -19,6 +19,7 @@ from hwmodels.link import LinkModel
 from partitioner.graph import ModelGraph
 from sim.costs import CutComponents, NoiseCostModel, cut_components, link_costs
 from sim.des import LATENCY_PARTS, CutResult
+from sim.operating_costs import operating_point_columns
 
 # Columns of results.csv in contract order (docs/design.md, "The results table").
 RESULT_COLUMNS = [
@@ -97,6 +98,14 @@ def results_table(comp: CutComponents, lc: Mapping[str, np.ndarray],
     cols.update(cost_columns(comp, lc, latency=sims is None))
     if sims is not None:
         cols.update(simulated_columns(comp, sims, utilization))
+    if "saturated" in lc:       # link costs at the operating point (sim.operating_costs)
+        extra = operating_point_columns(lc, comp)
+        cols.update({c: extra[c].to_numpy() for c in extra.columns if c not in cols})
+        if sims is not None:    # no steady state where saturated: no latency (issue 12)
+            sat = extra["saturated"].to_numpy()
+            for c in ("edge_queue_ms", "uplink_ms", "cloud_queue_ms", "downlink_ms",
+                      "latency_ms", "latency_p99_ms", "latency_ci95_ms"):
+                cols[c] = np.where(sat, np.nan, np.asarray(cols[c], dtype=float))
     cols.update({c: np.nan for c in PRIVACY_COLUMNS})
     df = pd.DataFrame(cols)
     return df[RESULT_COLUMNS + [c for c in df.columns if c not in RESULT_COLUMNS]]

@@ -8,7 +8,9 @@ import pytest
 from sim import api
 from sim.config import build_scenario, load_yaml
 from sim.costs import NoiseCostModel
-from sim.table import cut_costs
+from sim.costs import cut_components
+from sim.operating_costs import headline_link_costs
+from sim.table import cut_costs, results_table
 from sim.sweep import plan_sweep
 from sim.sweep.rows import config_prefix, frame_rows
 from sim.sweep.tasks import cost_rows, stacked_link
@@ -18,12 +20,14 @@ CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
 
 def reference_rows(base, plan):
-    """One build_scenario and one cut_costs table per configuration, formatted alike."""
+    """One build_scenario and one results table at the operating point per configuration,
+    formatted alike."""
     out = []
     for i, assignments in enumerate(plan.configs):
         s = build_scenario(apply(base, assignments))
-        df = cut_costs(graph_for(s), s.edge, s.cloud, s.link, NoiseCostModel(s.noise.method),
-                       s.workload.batch_size)
+        comp = cut_components(graph_for(s), s.edge, s.cloud, NoiseCostModel.from_spec(s.noise),
+                              s.workload.batch_size)
+        df = results_table(comp, headline_link_costs(s, comp))
         out.append(frame_rows(config_prefix(i, [v for _, v in assignments]), df))
     return "".join(out)
 
@@ -57,10 +61,13 @@ def test_stacked_link_makes_columns_of_the_fields_that_differ():
 
 
 def test_best_cut_moves_as_physics_says():
-    """Faster uplink: toward the cloud (lower cut); faster edge: toward the edge."""
+    """Faster uplink: toward the cloud (lower cut); faster edge: toward the edge. At a rate
+    (0.05 Hz) where no cut saturates even on the slowest uplink and edge, so that every
+    configuration has a best cut at its operating point."""
     uplinks, gflops = [1, 5, 20], [10, 100, 1000, 10000]
     s = api.sweep(CONFIGS / "tx2_vgg16.yaml", cost_only=True,
-                  grid={"link.uplink_mbps": uplinks, "edge.device.peak_gflops.fp32": gflops})
+                  grid={"link.uplink_mbps": uplinks, "edge.device.peak_gflops.fp32": gflops,
+                        "sim.arrival.rate_hz": [0.05]})
     best = s.best.pivot(index="link.uplink_mbps", columns="edge.device.peak_gflops.fp32",
                         values="cut").loc[uplinks, gflops].to_numpy()
     assert (np.diff(best, axis=0) <= 0).all(), best      # down the uplink axis

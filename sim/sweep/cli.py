@@ -35,7 +35,11 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--restart", action="store_true",
                    help="discard a sweep already in --out instead of resuming it")
     p.add_argument("--objective", default="latency", choices=[*OBJECTIVES, "weighted"],
-                   help="what the best cut minimises (default latency)")
+                   help="what the best cut minimises (default latency), at the configured "
+                        "operating point, over cuts that are not saturated; edge_energy is "
+                        "device_mj, what the device's battery pays per request: edge compute, "
+                        "noise, radio (tail and idle shared as under load) and idle power "
+                        "while it waits for the answer")
     p.add_argument("--weights", metavar="TERM=W,...",
                    help="for --objective weighted: latency, energy, edge_energy, each "
                         "normalized to the configuration's cloud-only value")

@@ -1,9 +1,10 @@
 """The work of one chunk of configurations, as a picklable task for any executor.
 
 Cost-only chunks take the vectorized path: configurations are grouped by everything except
-the swept link fields, `cut_components` runs once per group, and `link_costs` runs once per
-group on a link model whose fields are NumPy columns (one row per configuration), so the
-arithmetic is the link model's own, element by element, and equals the per-configuration path.
+the swept link fields, `cut_components` runs once per group, and the link costs at the
+operating point (`sim.operating_costs`) run once per group on a link model whose fields are
+NumPy columns (one row per configuration), so the arithmetic is the link model's own, element
+by element, and equals the per-configuration path.
 Other chunks run each configuration through `run_scenario` (simulation and privacy included).
 """
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from sim.config import build_scenario
-from sim.costs import NoiseCostModel, cut_components, link_costs
+from sim.costs import ComputeDtypes, NoiseCostModel, cut_components
+from sim.operating_costs import headline_link_costs
 from sim.run import evaluate_scenario
 from sim.table import RESULT_COLUMNS, cost_columns
 from sim.sweep.rows import FLOAT_FORMAT, config_prefix, csv_field, fmt_float, frame_rows
@@ -37,7 +39,7 @@ class ChunkTask:
 
 
 # Full-precision figures kept beside each part's text for best-cut and Pareto analysis
-# (edge_energy_mj: what the device's battery pays, compute, noise and radio).
+# (edge_energy_mj: device_mj, what the battery pays: compute, noise, radio, idle waiting).
 ANALYSIS_COLUMNS = ("config", "cut", "latency_ms", "total_mj", "edge_energy_mj",
                     "accuracy_loss_pct", "mi_loss_pct")
 
@@ -83,9 +85,10 @@ def scenario_rows(base: dict, index: int, assignments: Assignments,
     ev = evaluate_scenario(scenario, privacy=privacy)
     r = ev.results
     text = frame_rows(config_prefix(index, [v for _, v in assignments]), r)
-    return text, figures_of(index, r["cut"], r["latency_ms"], r["total_mj"],
-                            r["edge_compute_mj"] + r["noise_mj"] + r["comm_mj"],
-                            r["accuracy_loss_pct"], r["mi_loss_pct"]), ev.privacy_note
+    saturated = r["saturated"].astype(bool)       # objectives skip saturated cuts
+    return text, figures_of(index, r["cut"], r["latency_ms"], r["total_mj"].mask(saturated),
+                            r["device_mj"].mask(saturated), r["accuracy_loss_pct"],
+                            r["mi_loss_pct"]), ev.privacy_note
 
 
 # ----------------------------------------------------------------------------- vectorized
@@ -103,28 +106,19 @@ def stacked_link(links: list[Any]) -> Any:
     return stacked
 
 
-def group_link_costs(comp, links: list[Any]) -> dict[str, np.ndarray]:
-    """link_costs over (configurations, cuts): all at once where the link model's methods
-    broadcast over byte arrays, else one cut at a time (scalar bytes, columns of link fields),
-    else one call per configuration and cut."""
+def group_link_costs(scenario, comp, links: list[Any]) -> dict[str, np.ndarray]:
+    """Link costs at the operating point over (configurations, cuts): all at once on a link
+    whose swept fields are columns where the link model's arithmetic broadcasts, else one
+    configuration at a time."""
     shape = (len(links), len(comp.cut))
-    stacked = stacked_link(links)
     try:
-        lc = link_costs(comp.up_bytes[None, :], comp.down_bytes[None, :], stacked)
+        lc = headline_link_costs(scenario, comp, stacked_link(links))
         return {k: np.broadcast_to(v, shape) for k, v in lc.items()}
     except (TypeError, ValueError):
-        pass
-    try:
-        per_cut = [link_costs(up, down, stacked)
-                   for up, down in zip(comp.up_bytes.tolist(), comp.down_bytes.tolist())]
-        return {k: np.stack([np.broadcast_to(p[k], (len(links), 1))[:, 0] for p in per_cut],
-                            axis=1) for k in per_cut[0]}
-    except (TypeError, ValueError):
-        log.warning("link model %s does not broadcast; one call per configuration and cut",
+        log.warning("link model %s does not broadcast; one call per configuration",
                     type(links[0]).__name__)
-    per = [[link_costs(up, down, link) for up, down in
-            zip(comp.up_bytes.tolist(), comp.down_bytes.tolist())] for link in links]
-    return {k: np.array([[float(p[k]) for p in row] for row in per]) for k in per[0][0]}
+    per = [headline_link_costs(scenario, comp, link) for link in links]
+    return {k: np.stack([np.broadcast_to(p[k], shape[1:]) for p in per]) for k in per[0]}
 
 
 def group_columns(comp, lc: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -153,7 +147,7 @@ def format_group(prefixes: list[str], columns: dict[str, Any]) -> list[str]:
     FLOAT_FORMAT slots for the per-configuration numbers (the fast part of a 10^5-row sweep)."""
     dynamic = [c for c in RESULT_COLUMNS if isinstance(columns.get(c), np.ndarray)]
     n_cuts = len(columns["cut"])
-    templates = []
+    templates, text_templates = [], []      # the second takes text: rows holding a NaN
     for j in range(n_cuts):
         fields = []
         for c in RESULT_COLUMNS:
@@ -165,11 +159,16 @@ def format_group(prefixes: list[str], columns: dict[str, Any]) -> list[str]:
             else:
                 fields.append(v[j].replace("%", "%%"))
         templates.append(",".join(fields) + "\n")
+        text_templates.append(templates[-1].replace(FLOAT_FORMAT, "%s"))
     # (configs, cuts, columns) -> per row a tuple of floats
-    values = np.stack([columns[c] for c in dynamic], axis=-1).tolist()
+    stacked = np.stack([columns[c] for c in dynamic], axis=-1)
+    has_nan = np.isnan(stacked).any(axis=-1).tolist()   # e.g. no latency where saturated
+    values = stacked.tolist()
     out = []
-    for prefix, row_values in zip(prefixes, values):
-        out.append("".join(prefix + t % tuple(v) for t, v in zip(templates, row_values)))
+    for prefix, row_values, row_nan in zip(prefixes, values, has_nan):
+        out.append("".join(prefix + (ts % tuple(map(fmt_float, v)) if bad else t % tuple(v))
+                           for t, ts, v, bad in zip(templates, text_templates, row_values,
+                                                    row_nan)))
     return out
 
 
@@ -184,15 +183,21 @@ def cost_rows(base: dict, configs: tuple[tuple[int, Assignments], ...],
         scenario = build_scenario(apply(base, members[0][1]))
         comp = cut_components(graph_for(scenario), scenario.edge, scenario.cloud,
                               NoiseCostModel.from_spec(scenario.noise),
-                              scenario.workload.batch_size)
+                              scenario.workload.batch_size,
+                              ComputeDtypes.of(scenario.workload.compute_dtype))
         links = [replaced_link(scenario.link, a, link_keys) for _, a in members]
-        columns = group_columns(comp, group_link_costs(comp, links))
+        lc = group_link_costs(scenario, comp, links)      # at the operating point
+        columns = group_columns(comp, lc)
         prefixes = [config_prefix(i, [v for _, v in a]) for i, a in members]
-        edge_mj = columns["_edge_mj"] + columns["_noise_mj"] + columns["comm_mj"]
+        shape = (len(members), len(comp.cut))
+        # objectives skip saturated cuts; edge_energy is what the battery pays (device_mj)
+        saturated = np.broadcast_to(lc["saturated"], shape)
+        total_mj = np.where(saturated, np.nan, np.broadcast_to(columns["total_mj"], shape))
+        device_mj = np.where(saturated, np.nan, np.broadcast_to(lc["device_j"] * 1e3, shape))
         for m, ((index, _), text) in enumerate(zip(members, format_group(prefixes, columns))):
             texts[index] = text
             figures[index] = figures_of(index, comp.cut, columns["latency_ms"][m],
-                                        columns["total_mj"][m], edge_mj[m], np.nan, np.nan)
+                                        total_mj[m], device_mj[m], np.nan, np.nan)
     if not configs:
         return "", _empty()
     return ("".join(texts[i] for i, _ in configs),
