@@ -27,6 +27,7 @@ from core.registry import UnknownNameError
 from core.schema import Checks, FieldError, build
 from partitioner.graph import ModelGraph
 from partitioner.types import DTYPE_BYTES
+from partitioner.sources import resolve_model_path
 from partitioner.zoo import check_model_name
 from sim.costs import ComputeDtypes
 from sim.des import CloudQueue, SimSettings
@@ -190,7 +191,8 @@ Sets = Union[Sequence[str], Mapping[str, Any], None]
 
 # Config keys that name files; a relative name is relative to the config file's folder.
 PATH_KEYS = ("sim.arrival.trace_path", "privacy.weights", "privacy.data",
-             "link.bandwidth_trace_csv", "noise.collection_path", "edge.device", "cloud.device")
+             "link.bandwidth_trace_csv", "noise.collection_path", "edge.device", "cloud.device",
+             "workload.model")
 # Keys holding a preset name or a preset file: only existing .yaml files are rewritten.
 PRESET_PATH_KEYS = ("edge.device", "cloud.device")
 
@@ -276,6 +278,8 @@ def resolve_value(key: str, value: Any, base: Path) -> Any:
     """`value` of config key `key` with a relative file name made relative to `base`."""
     if key not in PATH_KEYS or not isinstance(value, str) or Path(value).is_absolute():
         return value
+    if key == "workload.model":          # a zoo name, or path/file.py:factory, or x.onnx
+        return resolve_model_path(value, base)
     candidate = base / value
     # privacy.data is also a data-set name ("digits"): only names that exist as files
     # relative to the config are rewritten.

@@ -31,7 +31,9 @@ from core.cache import ArtifactCache, load_state_dict, save_state_dict
 from noise.models import freeze
 from noise.train import TRAIN_RECIPE, NoiseTrainingError, train_zoo_model
 from partitioner.graph import ModelGraph
+from partitioner.sources import model_identity
 from partitioner.split import split
+from partitioner.zoo import input_kind
 from sim.config import Scenario
 from sim.table import PRIVACY_COLUMNS
 from core.errors import UserError
@@ -116,7 +118,8 @@ def _model(scenario: Scenario, data, shape, width, epochs, cache: ArtifactCache,
             raise UserError(f"privacy.weights: {p.weights!r} is not a state_dict for {name} "
                             f"{list(shape)} with {data.num_classes} classes ({first})") from None
         return freeze(model.eval()), {"weights": f"user state_dict {p.weights}"}
-    key = {"arch": name, "input_shape": list(shape), "width": width, "data": fingerprint(p.data),
+    key = {"arch": model_identity(name), "input_shape": list(shape), "width": width,
+           "data": fingerprint(p.data),
            "seed": seed, "epochs": epochs, "num_classes": data.num_classes,
            "recipe": TRAIN_RECIPE}
 
@@ -153,6 +156,11 @@ def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFram
     cuts = select_cuts(p.cuts, results)
     shape, width, epochs, reduced_note = _variant(scenario, graph)
     _check_structure(scenario.workload.model, shape, width, graph, cache_dir or p.cache_dir)
+    if input_kind(scenario.workload.model) == "token_ids" and not p.data.endswith(".npz"):
+        raise UserError(f"privacy.data {p.data!r}: {scenario.workload.model} reads token ids "
+                        f"(input_shape {list(shape)}), which images cannot feed; give an .npz "
+                        "of token ids (x: N x sequence length integers, y: labels), or set "
+                        "privacy.enabled: false")
     try:
         data = load_data(p.data, shape, scenario.noise.seed)
         data_id = fingerprint(p.data)
