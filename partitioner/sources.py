@@ -63,6 +63,16 @@ def resolve_model_path(name: str, base: Path) -> str:
     return f"{Path(base) / source.path}{suffix}"
 
 
+def model_identity(name: str) -> str:
+    """What a trained model's cache key should say about its architecture: the name, plus the
+    file's content hash for a file source (editing the file retrains)."""
+    source = parse_file_source(name)
+    if source is None:
+        return name
+    digest = hashlib.sha256(_existing(source).read_bytes()).hexdigest()[:16]
+    return f"{name}#sha256:{digest}"
+
+
 def _existing(source: FileSource) -> Path:
     if not source.path.is_file():
         raise UserError(f"model file {str(source.path)!r} not found (a relative path in a "

@@ -24,6 +24,7 @@ class ZooEntry:
     input_shape: tuple[int, ...]    # the paper's input shape, without batch dimension
     num_classes: int
     description: str
+    input_kind: str = "real"        # "token_ids": integer token ids given as numbers (BERT)
 
 
 MODELS: Registry[ZooEntry] = Registry("model")
@@ -32,9 +33,11 @@ MODELS: Registry[ZooEntry] = Registry("model")
 FAMILIES: Registry[ZooEntry] = Registry("model family")
 
 
-def register(name: str, input_shape: tuple[int, ...], num_classes: int, description: str):
+def register(name: str, input_shape: tuple[int, ...], num_classes: int, description: str,
+             input_kind: str = "real"):
     def deco(factory: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        MODELS.register(name)(ZooEntry(factory, input_shape, num_classes, description))
+        MODELS.register(name)(ZooEntry(factory, input_shape, num_classes, description,
+                                       input_kind))
         return factory
     return deco
 
@@ -78,6 +81,13 @@ def defaults(name: str) -> tuple[tuple[int, ...] | None, int | None]:
     return e.input_shape, e.num_classes
 
 
+def input_kind(name: str) -> str:
+    """"token_ids" for models that read token ids, else "real" (files: assumed real)."""
+    if sources.parse_file_source(name) is not None:
+        return "real"
+    return entry(name).input_kind
+
+
 def default_input_shape(name: str) -> tuple[int, ...]:
     shape, _ = defaults(name)
     if shape is None:
@@ -96,8 +106,9 @@ def build_model(name: str, input_shape: tuple[int, ...] | None = None,
     zoo_entry = entry(name)
     shape = tuple(input_shape) if input_shape is not None else zoo_entry.input_shape
     if len(shape) != len(zoo_entry.input_shape):
-        raise ValueError(f"model {name!r} takes a {len(zoo_entry.input_shape)}-d input shape "
-                         f"like {list(zoo_entry.input_shape)}, got {list(shape)}")
+        raise UserError(f"workload.input_shape: model {name!r} takes a "
+                        f"{len(zoo_entry.input_shape)}-d input shape like "
+                        f"{list(zoo_entry.input_shape)}, got {list(shape)}")
     classes = num_classes or zoo_entry.num_classes
     member = split_family(name)
     if member is None:
@@ -265,7 +276,7 @@ register("efficientnet_b0", (3, 224, 224), 1000, "EfficientNet-B0 (torchvision l
 register("vit_b16", (3, 224, 224), 1000, "ViT-B/16 (torchvision layout)")(transformers.vit_b16)
 register("vit_tiny", (3, 224, 224), 1000, "ViT-Tiny/16 (DeiT-Ti size)")(transformers.vit_tiny)
 register("bert_base", (128,), 2, "BERT-base encoder + classifier; input: [sequence length] "
-         "token ids")(transformers.bert_base)
+         "token ids", input_kind="token_ids")(transformers.bert_base)
 
 FAMILIES.register("nb201")(ZooEntry(
     nb201.nb201, (3, 32, 32), 10,

@@ -213,3 +213,19 @@ def test_factory_signature_with_shape_and_classes(tmp_path):
     with pytest.raises(UserError, match="name the factory too"):
         build_model(str(path), (6,))
     assert np.isclose(profile_model(f"{path}:make", (6,), num_classes=3).total_macs, 18)
+
+
+def test_token_models_say_why_image_data_cannot_feed_them(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "run", str(ROOT / "configs" / "tx2_bert_base.yaml"),
+                           "--set", "privacy.enabled=true", "--set", "workload.input_shape=[16]",
+                           "--out", str(tmp_path))
+    assert code == 2 and "privacy.data 'digits': bert_base reads token ids" in err
+
+
+def test_a_file_model_identity_follows_its_content(tmp_path):
+    from partitioner.sources import model_identity
+
+    path = _write(tmp_path, "def make(): pass\n")
+    first = model_identity(f"{path}:make")
+    path.write_text("def make(): return None\n")
+    assert model_identity(f"{path}:make") != first and model_identity("lenet5") == "lenet5"
