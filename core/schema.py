@@ -7,6 +7,7 @@ The validate step of "load, validate, build": unknown keys, wrong types and the 
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import types
 import typing
@@ -22,6 +23,30 @@ class FieldError(ValueError):
     def __init__(self, field: str | list[tuple[str, str]], message: str | None = None) -> None:
         self.problems = [(field, message or "")] if isinstance(field, str) else list(field)
         super().__init__("; ".join(f'"{f}" {m}' for f, m in self.problems))
+
+
+# Ceilings on sizes that set memory or time; each says why (README, "Size ceilings").
+CEILINGS: dict[str, tuple[int, str]] = {
+    "requests": (1_000_000, "the simulator keeps every request's timestamps: ~0.3 GB and about "
+                            "a minute per cut and replication at the ceiling"),
+    "clients": (10_000, "each client is a device with its own radio and random stream"),
+    "replications": (1_000, "each replication re-simulates every cut"),
+    "gpus": (1_024, "the cloud queue tracks each GPU"),
+    "max_batch": (1_024, "the cloud's latency is computed for every batch size up to it"),
+    "batch_size": (65_536, "bytes per request must stay exact in 64-bit integers"),
+    "input_elements": (1 << 28, "profiling runs the network once on an input of this size "
+                                "(1 GiB of float32 at the ceiling)"),
+    "sweep_configs": (1_000_000, "every configuration is a row per cut in sweep.csv"),
+    "mi_samples": (100_000, "k-NN estimators cost n log n per estimate and resample"),
+    "name_chars": (100, "the scenario name is a folder name under results/"),
+}
+
+
+def within_ceiling(c: "Checks", field: str, value: int) -> None:
+    """`value` >= 1 and at most the field's ceiling."""
+    limit, why = CEILINGS[field]
+    if c.require(value >= 1, field, ">= 1", value) and value > limit:
+        c.add(field, f"is {value:,}; at most {limit:,} ({why})")
 
 
 class Checks:
@@ -46,6 +71,18 @@ class Checks:
     def done(self) -> None:
         if self.problems:
             raise FieldError(self.problems)
+
+
+# Larger numbers are mistakes, not configurations: 2^53 is the largest integer a float (and so
+# every NumPy cost column) holds exactly; 1e30 is far beyond any physical quantity here in its
+# unit, and products of a few such values stay finite in float64.
+MAX_INT = 2 ** 53
+MAX_FLOAT = 1e30
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
 def _type_name(tp: Any) -> str:
@@ -101,10 +138,21 @@ def _coerce(tp: Any, value: Any, path: str, problems: list[str]) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             problems.append(f"{path}: expected a number, got {value!r}")
             return None
+        if isinstance(value, int) and abs(value) > MAX_INT:
+            problems.append(f"{path}: {_short(value)} is too large (at most {MAX_INT:.3g})")
+            return None
+        if not math.isfinite(value) or abs(value) > MAX_FLOAT:
+            # NaN would pass every ">= 0" check and inf would give inf totals
+            problems.append(f"{path}: must be a finite number of magnitude <= {MAX_FLOAT:g}, "
+                            f"got {value!r}")
+            return None
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            problems.append(f"{path}: expected an integer, got {value!r}")
+            problems.append(f"{path}: expected an integer, got {_short(value)}")
+            return None
+        if abs(value) > MAX_INT:
+            problems.append(f"{path}: {_short(value)} is too large (at most {MAX_INT:.3g})")
             return None
         return value
     if tp is bool:

@@ -6,6 +6,7 @@ builds the model dataclass, so model code never sees raw dicts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -57,10 +58,22 @@ def is_preset_file(ref: str) -> bool:
     """A preset is named by its name (`titan-xp`) or by the path of its YAML file."""
     return ref.endswith((".yaml", ".yml"))
 
+# A preset name becomes a file name under the presets folder: no separators, no "..", bounded.
+_PRESET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
+
+
 def preset_path(category: str, name: str) -> Path:
+    if not is_preset_file(name) and not _PRESET_NAME.match(name):
+        raise UnknownNameError(f"{name[:60]!r}{'...' if len(name) > 60 else ''} is not a "
+                               f"{CATEGORIES[category].what} preset name; known: "
+                               f"{', '.join(preset_names(category))} (or a preset .yaml file)")
     if is_preset_file(name):
         path = Path(name)
-        if not path.is_file():
+        try:
+            found = path.is_file()
+        except OSError:                  # e.g. a name longer than the file system allows
+            found = False
+        if not found:
             raise UnknownNameError(f"{CATEGORIES[category].what} preset file {name!r} not "
                                    "found")
         return path

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import re
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence, Union
 
-import yaml
-
+from core import yamlio
 from hwmodels.accel import accelerator_target
 from hwmodels.cost import ComputeTarget, DeviceTarget
 from hwmodels.device import DeviceModel
@@ -24,7 +24,7 @@ from noise.mi import check_mi_settings
 from noise.methods import build_noise_spec
 from noise.spec import NoiseSpec
 from core.registry import UnknownNameError
-from core.schema import Checks, FieldError, build
+from core.schema import CEILINGS, Checks, FieldError, build, within_ceiling
 from partitioner.graph import ModelGraph
 from partitioner.types import DTYPE_BYTES
 from partitioner.sources import resolve_model_path
@@ -57,13 +57,17 @@ class WorkloadSpec:
             check_model_name(self.model)
         except (UnknownNameError, UserError) as exc:
             c.add("model", str(exc))
-        c.require(self.batch_size >= 1, "batch_size", ">= 1", self.batch_size)
+        within_ceiling(c, "batch_size", self.batch_size)
         for name in ("input_dtype", "activation_dtype"):
             if getattr(self, name) not in DTYPE_BYTES:
                 c.add(name, f'{getattr(self, name)!r} unknown; known: {", ".join(DTYPE_BYTES)}')
         if self.input_shape is not None:
-            c.require(all(d >= 1 for d in self.input_shape), "input_shape",
-                      "dimensions >= 1", list(self.input_shape))
+            elements = math.prod(self.input_shape)
+            limit, why = CEILINGS["input_elements"]
+            if c.require(all(d >= 1 for d in self.input_shape), "input_shape",
+                         "dimensions >= 1", list(self.input_shape)) and elements > limit:
+                c.add("input_shape", f"has {elements:,} elements per sample; at most {limit:,} "
+                      f"({why})")
         if self.num_classes is not None:
             c.require(self.num_classes >= 1, "num_classes", ">= 1", self.num_classes)
         c.done()
@@ -122,10 +126,18 @@ class PrivacySpec:
         c.done()
 
 
+# Columns of a sweep's figures array (sim.sweep.tasks.ANALYSIS_COLUMNS) that figures can show.
+SweepMetric = Literal["latency_ms", "total_mj", "edge_energy_mj", "accuracy_loss_pct",
+                      "mi_loss_pct"]
+
+
 @dataclass(frozen=True)
 class ReportSpec:
     formats: tuple[Literal["md", "csv", "tex"], ...] = ("md", "csv", "tex")
-    plots: bool = True
+    plots: bool = True                # PNG and PDF figures under plots/
+    html: bool = True                 # report.html: tables, figures, provenance in one file
+    # drawn against each swept key and as heat maps; those no row evaluated are left out
+    sweep_metrics: tuple[SweepMetric, ...] = ("total_mj", "latency_ms", "mi_loss_pct")
 
 
 @dataclass(frozen=True)
@@ -170,19 +182,15 @@ def load_yaml(path: str | Path) -> dict:
     if not path.is_file():
         raise UserError(f"config file {str(path)!r} not found")
     try:
-        with open(path, encoding="utf-8") as f:
-            raw = yaml.safe_load(f)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise UserError(f"config file {str(path)!r} is not valid YAML{where}: "
-                        f"{getattr(exc, 'problem', exc)}") from None
-    except OSError as exc:
-        raise UserError(f"config file {str(path)!r} cannot be read: {exc.strerror}") from None
+        raw = yamlio.load_file(path)
+    except yamlio.YamlError as exc:
+        raise UserError(f"config file {exc}") from None
     if not isinstance(raw, dict):
         raise UserError(f"config file {str(path)!r}: expected a mapping of sections "
                         f"({', '.join(SECTIONS)})")
-    raw.setdefault("name", path.stem)
+    # a file name may hold characters a folder name under results/ should not
+    raw.setdefault("name", re.sub(r"[^A-Za-z0-9._+-]", "_", path.stem).lstrip("._")[:100]
+                   or "scenario")
     return raw
 
 
@@ -283,12 +291,19 @@ def resolve_value(key: str, value: Any, base: Path) -> Any:
     candidate = base / value
     # privacy.data is also a data-set name ("digits"): only names that exist as files
     # relative to the config are rewritten.
-    if key == "privacy.data" and not candidate.exists():
+    if key == "privacy.data" and not _exists(candidate):
         return value
     if key in PRESET_PATH_KEYS and not (value.endswith((".yaml", ".yml"))
                                         and candidate.is_file()):
         return value
     return str(candidate)
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:                  # a name longer than the file system allows, and the like
+        return False
 
 
 def resolve_paths(raw: dict, base: Path) -> dict:
@@ -309,6 +324,13 @@ def _resolve_hardware(category: str, ref: str | dict, path: str, problems: list[
     else:
         overrides = dict(ref)
         base_name = overrides.pop(name_key, None)
+    if not isinstance(base_name, (str, type(None))):
+        problems.append(f"{path}.{name_key}: expected a preset name, got {base_name!r}")
+        return None
+    inline, inline_sources, _ = strip_sources(overrides)
+    if not isinstance(inline, dict):
+        problems.append(f"{path}: expected a preset name or a mapping of fields, got {ref!r}")
+        return None
     values: dict = {}
     if base_name is not None:
         try:
@@ -318,7 +340,6 @@ def _resolve_hardware(category: str, ref: str | dict, path: str, problems: list[
             return None
         values = dict(values)
         sources.update({f"{path}.{k}": v for k, v in preset_sources.items()})
-    inline, inline_sources, _ = strip_sources(overrides)
     sources.update({f"{path}.{k}": v for k, v in inline_sources.items()})
     for key in overrides:
         sources.setdefault(f"{path}.{key}", "user override in the config")
@@ -367,6 +388,20 @@ def _accelerator_target(ref: str | dict, problems: list[str],
     return target
 
 
+# The name becomes the folder results/<name>/: one path component, no hidden or parent folder.
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+
+
+def name_problems(name: Any) -> list[str]:
+    limit, why = CEILINGS["name_chars"]
+    if not isinstance(name, str):
+        return [f"name: expected a string, got {str(name)[:60]!r}"]
+    if not _NAME.match(name) or len(name) > limit:
+        return [f"name: {name[:60]!r}{'...' if len(name) > 60 else ''} must be 1 to {limit} "
+                f"letters, digits or . _ + - starting with a letter or digit ({why})"]
+    return []
+
+
 def build_scenario(raw: dict) -> Scenario:
     problems: list[str] = []
     known = set(SECTIONS) | {"name"}
@@ -374,11 +409,10 @@ def build_scenario(raw: dict) -> Scenario:
         if key not in known:
             problems.append(f"{key}: unknown section; valid sections: {', '.join(sorted(known))}")
     for key in REQUIRED_SECTIONS:
-        if key not in raw:
+        if raw.get(key) is None:
             problems.append(f"{key}: required section is missing")
     name = raw.get("name", "scenario")
-    if not isinstance(name, str):
-        problems.append(f"name: expected a string, got {name!r}")
+    problems.extend(name_problems(name))
 
     specs: dict[str, Any] = {}
     for key, cls in SECTIONS.items():

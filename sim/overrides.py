@@ -4,17 +4,19 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import yaml
-
+from core import yamlio
 from core.errors import UserError
 
 
 def parse_value(text: str) -> Any:
-    """YAML scalar/list syntax, so `3`, `2.5`, `true`, `[1, 2]` and `lte` all mean what they say."""
+    """YAML scalar/list syntax, so `3`, `2.5`, `true`, `[1, 2]` and `lte` all mean what they say;
+    text that is not YAML stays the string it is, a dangerous document is refused."""
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return yamlio.loads(text, f"value {text[:40]!r}")
+    except yamlio.YamlSyntaxError:
         return text
+    except yamlio.YamlError as exc:
+        raise UserError(str(exc)) from None
 
 
 def split_assignment(expr: str, flag: str) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from core.schema import Checks
+from core.schema import Checks, within_ceiling
 from sim.des.arrival_trace import load_trace
 
 ArrivalProcess = Literal["poisson", "deterministic", "onoff", "trace"]
@@ -79,9 +79,9 @@ class SimSettings:
 
     def __post_init__(self) -> None:
         c = Checks()
-        c.require(self.requests >= 1, "requests", ">= 1", self.requests)
-        c.require(self.clients >= 1, "clients", ">= 1", self.clients)
-        c.require(self.replications >= 1, "replications", ">= 1", self.replications)
+        within_ceiling(c, "requests", self.requests)
+        within_ceiling(c, "clients", self.clients)
+        within_ceiling(c, "replications", self.replications)
         c.require(self.min_replications >= 1, "min_replications", ">= 1", self.min_replications)
         c.require(self.ci_rel_tol >= 0, "ci_rel_tol", ">= 0", self.ci_rel_tol)
         c.require(self.seed >= 0, "seed", ">= 0", self.seed)
@@ -111,8 +111,8 @@ class CloudQueue:
 
     def __post_init__(self) -> None:
         c = Checks()
-        c.require(self.gpus >= 1, "gpus", ">= 1", self.gpus)
-        c.require(self.max_batch >= 1, "max_batch", ">= 1", self.max_batch)
+        within_ceiling(c, "gpus", self.gpus)
+        within_ceiling(c, "max_batch", self.max_batch)
         c.require(self.max_wait_ms >= 0, "max_wait_ms", ">= 0", self.max_wait_ms)
         c.done()
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import UserError
+from core.schema import CEILINGS
 from sim.overrides import parse_value, split_assignment
 
 # `lo:hi` with two numbers. Checked before YAML parsing, because YAML 1.1 reads `1:20` as the
@@ -130,7 +131,20 @@ def parse_spec(grid_exprs: list[str], samples: int | None, seed: int) -> SweepSp
         problems.append("--grid: give at least one key.path=v1,v2,... (or lo:hi with --sample)")
     if problems:
         raise UserError(problems)
-    return SweepSpec(grid, ranges, samples, seed)
+    spec = SweepSpec(grid, ranges, samples, seed)
+    limit, why = CEILINGS["sweep_configs"]
+    if config_count(spec) > limit:
+        raise UserError(f"--grid/--sample: {config_count(spec):,} configurations; at most "
+                        f"{limit:,} ({why})")
+    return spec
+
+
+def config_count(spec: SweepSpec) -> int:
+    """How many configurations `expand` makes, without making them."""
+    sizes: dict[str, int] = {}
+    for a in spec.grid:
+        sizes[a.pair or a.key] = len(a.values)
+    return math.prod(sizes.values()) * (spec.samples or 1)
 
 
 def latin_hypercube(n: int, dims: int, seed: int) -> np.ndarray:
