@@ -155,3 +155,26 @@ def test_lte_vgg16_comm_energy_matches_the_simulation_on_stable_cuts():
     # max_rate_hz at cut 5: the 3,211,264-byte activation (plus headers) at 6 Mbps
     i5 = int(np.flatnonzero(comp.cut == 5)[0])
     assert cols["max_rate_hz"][i5] == pytest.approx(6e6 / (8 * sc.link.wire_bytes(3211264)))
+
+
+def test_device_energy_is_what_the_battery_pays_by_hand():
+    """device_mj = edge compute + noise + radio + idle power while waiting for the answer.
+    One request every 100 s (no queueing, the radio idles in between) on a bare 8 Mbps link
+    at 1 W: 1 MB up takes 1 s, the answer 10 kB 0.01 s, the cloud 0.2 s."""
+    from sim.costs import CutComponents
+    from sim.operating_costs import operating_link_costs
+
+    link = LinkModel("bare", 8.0, 8.0, 0.0, 0.0, 0.0, 1000.0)
+    comp = CutComponents(cut=np.array([0, 3]), after_layer=("input", "x"),
+                         up_bytes=np.array([0.0, 1e6]), down_bytes=np.array([1e4, 1e4]),
+                         edge_s=np.array([0.0, 0.5]), edge_j=np.array([0.0, 5.0]),
+                         noise_s=np.array([0.0, 0.1]), noise_j=np.array([0.0, 0.9]),
+                         cloud_s=np.array([0.2, 0.2]), cloud_j=np.array([40.0, 40.0]))
+    lc = operating_link_costs(comp, link, OperatingPoint("poisson", 0.01), edge_idle_power_w=2.0)
+    # cut 3: 0.6 s on the device, then 1 s + 0.2 s + 0.01 s and the M/D/1 wait behind the
+    # 1 s uplink, 0.01 x 1 / (2 x 0.99), waiting for the answer
+    wait_s = 0.01 * 1.0 / (2 * 0.99)
+    assert lc["latency_s"][1] == pytest.approx(0.6 + 1.0 + 0.2 + 0.01 + wait_s)
+    assert lc["comm_j"][1] == pytest.approx(1.0 * (1.0 + 0.01))
+    assert lc["device_j"][1] == pytest.approx(5.0 + 0.9 + 1.01 + 2.0 * (1.21 + wait_s))
+    assert lc["total_isolated_j"][1] == pytest.approx(5.0 + 0.9 + 1.01 + 40.0)
