@@ -80,3 +80,10 @@ def test_static_power_and_area_grow_with_the_array():
     dynamic_j = r32.onchip_energy_j[0] - static_j[32]
     assert r256.onchip_energy_j[0] - static_j[256] == pytest.approx(dynamic_j, rel=0.5)
     assert static_j[256] == pytest.approx(28.0 * 1790 / 700e6, rel=1e-3)
+
+
+def test_idle_power_follows_the_configured_chip():
+    assert accelerator_target("systolic").idle_power_w == pytest.approx(28.0, rel=0.01)
+    small = accelerator_target("systolic", {"rows": 16, "cols": 16, "sram_kib": 256})
+    assert small.idle_power_w == pytest.approx(13.16 + 0.1025e-3 * 256 + 0.2832e-3 * 256)
+    assert accelerator_target("systolic", {"idle_power_w": 1.5}).idle_power_w == 1.5

@@ -86,7 +86,7 @@ class SystolicModel:
     area_mm2_per_pe: float
     area_mm2_per_kib: float
     active_power_w: float
-    idle_power_w: float
+    idle_power_w: float | None = None        # None: the configured chip's static power
     bits: int | None = None                  # operand width; None: the activation dtype's
     backend: Literal["analytic", "zigzag"] = "analytic"
     zigzag_hardware_yaml: str | None = None
@@ -102,7 +102,11 @@ class SystolicModel:
         check_non_negative(self, "sram_energy_pj_per_byte", "dram_energy_pj_per_byte",
                            "static_power_w", "static_power_mw_per_pe",
                            "static_power_mw_per_kib", "area_mm2", "area_mm2_per_pe",
-                           "area_mm2_per_kib", "idle_power_w", where=where)
+                           "area_mm2_per_kib", where=where)
+        if self.idle_power_w is None:
+            # An idle chip still leaks: its idle power follows the array and SRAM it has.
+            object.__setattr__(self, "idle_power_w", self.array_static_power_w)
+        check_non_negative(self, "idle_power_w", where=where)
         if self.bits is not None and (isinstance(self.bits, bool) or not isinstance(self.bits, int)
                                       or not 1 <= self.bits <= MAX_BITS):
             raise ValueError(f'"bits" must be an integer in 1..{MAX_BITS}, got {self.bits!r} '
