@@ -229,8 +229,9 @@ def _leaky(b: _Builder, node, inputs, attrs) -> fx.Node:
 @onnx_op("Gelu")
 def _gelu(b: _Builder, node, inputs, attrs) -> fx.Node:
     approximate = attrs.get("approximate", b"none")
-    return b.call(F.gelu, inputs[0],
-                  approximate=approximate.decode() if isinstance(approximate, bytes) else approximate)
+    if isinstance(approximate, bytes):
+        approximate = approximate.decode()
+    return b.call(F.gelu, inputs[0], approximate=approximate)
 
 
 @onnx_op("Softmax")
@@ -242,10 +243,11 @@ def _softmax(b: _Builder, node, inputs, attrs) -> fx.Node:
 def _pool(b: _Builder, node, inputs, attrs) -> fx.Node:
     kernel = tuple(attrs["kernel_shape"])
     stride = tuple(attrs.get("strides", kernel))
+    ceil = bool(attrs.get("ceil_mode", 0))
     if node.op_type == "MaxPool":
-        pool = nn.MaxPool2d(kernel, stride, _pads(attrs, 2), ceil_mode=bool(attrs.get("ceil_mode", 0)))
+        pool = nn.MaxPool2d(kernel, stride, _pads(attrs, 2), ceil_mode=ceil)
     else:
-        pool = nn.AvgPool2d(kernel, stride, _pads(attrs, 2), ceil_mode=bool(attrs.get("ceil_mode", 0)),
+        pool = nn.AvgPool2d(kernel, stride, _pads(attrs, 2), ceil_mode=ceil,
                             count_include_pad=bool(attrs.get("count_include_pad", 0)))
     return b.module(node, pool, inputs[0])
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from torch import fx, nn
 
-from partitioner.graph import crossing_nodes, fx_trace, sides
+from partitioner.graph import crossing_nodes, sides
+from partitioner.trace import fx_trace
 
 
 def _copier(graph: fx.Graph, env: dict[fx.Node, fx.Node], kinds: dict[fx.Node, str]):

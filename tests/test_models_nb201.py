@@ -15,10 +15,13 @@ from partitioner.split import split
 from partitioner.zoo import build_model, check_model_name
 
 CSV = Path(__file__).resolve().parents[1] / "hwmodels" / "data" / "nb201-latency-ms.csv"
-ALL_SKIP = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
-ALL_CONV3 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+ALL_SKIP = ("|skip_connect~0|+|skip_connect~0|skip_connect~1|+"
+            "|skip_connect~0|skip_connect~1|skip_connect~2|")
+ALL_CONV3 = ("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+"
+             "|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|")
 ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
-MIXED = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+MIXED = ("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+"
+         "|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
 
 # MACs outside the cells (CIFAR input 3x32x32, C=16, 10 classes), counted by hand:
 # stem 3x3 conv 3->16 at 32x32; each reduction block: conv_a 3x3 stride 2, conv_b 3x3, a 1x1

@@ -78,7 +78,10 @@ def _check_every_cut(name, shape, width):
     model = build_model(name, shape, width=width)
     g = build_graph(model, name, shape)
     # BERT reads token ids; the other models read real-valued inputs.
-    x = torch.randint(0, 30522, (2, *shape)).float() if name == "bert_base" else torch.randn(2, *shape)
+    if name == "bert_base":
+        x = torch.randint(0, 30522, (2, *shape)).float()
+    else:
+        x = torch.randn(2, *shape)
     with torch.no_grad():
         y = model(x)
         for cut in g.cuts:

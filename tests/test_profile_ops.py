@@ -139,7 +139,8 @@ def test_residual_add_and_concat_take_two_inputs():
                  a=nn.Conv2d(4, 4, 1), b=nn.Conv2d(4, 2, 1))
     got = {l.op_type: l for l in layers(model, (4, 5, 5))}
     assert got["add"].input_shapes == ((4, 5, 5), (4, 5, 5)) and got["add"].elem_ops == 100
-    assert got["cat"].input_shapes == ((4, 5, 5), (2, 5, 5)) and got["cat"].output_shape == (6, 5, 5)
+    assert got["cat"].input_shapes == ((4, 5, 5), (2, 5, 5))
+    assert got["cat"].output_shape == (6, 5, 5)
     assert got["cat"].elem_ops == 0
 
 

@@ -132,8 +132,9 @@ BAD = {
     "missing": (lambda tmp: f"{tmp / 'nope.py'}:make", "not found"),
     "no factory": (lambda tmp: f"{_write(tmp, 'def other(): pass')}:make",
                    "has no function 'make'; it defines: other"),
-    "factory raises": (lambda tmp: f"{_write(tmp, 'def make(s, n): raise RuntimeError(chr(98)*3)')}:make",
-                       "the factory raised RuntimeError: bbb"),
+    "factory raises": (
+        lambda tmp: f"{_write(tmp, 'def make(s, n): raise RuntimeError(chr(98) * 3)')}:make",
+        "the factory raised RuntimeError: bbb"),
     "not a module": (lambda tmp: f"{_write(tmp, 'def make(): return 42')}:make",
                      "returned int, not a torch.nn.Module"),
     "untraceable": (lambda tmp: f"""{_write(tmp, '''
