@@ -19,8 +19,12 @@ setup: $(BIN)/sim
 run: setup
 	$(BIN)/sim run $(CONFIG)
 
-# CI (CI=true) has the time for the slow statistical tests too (about 2 more minutes).
+# CI (CI=true) has the time for the slow statistical tests too (about 2 more minutes), and
+# installs Debian's chromium (once) for the test that renders report.html headless.
 test: setup
+	$(if $(filter true,$(CI)),command -v chromium >/dev/null || { \
+	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; })
 	$(BIN)/python -m pytest -q $(if $(filter true,$(CI)),-m '',)
 
 test-all: setup

@@ -15,7 +15,9 @@ from sim.profiles import cached_profile
 from sim.config import Scenario, invalid_cuts
 from core.errors import UserError
 from sim.costs import ComputeDtypes, NoiseCostModel, cut_components
-from sim.operating_costs import headline_link_costs, operating_point_note
+from sim.html_report import logged_warnings, run_report
+from sim.operating_costs import (headline_link_costs, operating_point_note,
+                                 scenario_operating_point)
 from sim.loadsim import simulate_cuts
 from sim.plots import write_plots
 from sim.report import write_breakdown, write_csv, write_run_record
@@ -123,7 +125,8 @@ def evaluate_scenario(scenario: Scenario, privacy: bool = True, progress: bool =
 def run_scenario(scenario: Scenario, out_dir: Path, privacy: bool = True,
                  progress: bool = False, cache_dir: str | None = None) -> RunResult:
     t0 = time.perf_counter()
-    ev = evaluate_scenario(scenario, privacy, progress, cache_dir)
+    with logged_warnings() as logged:     # for the report's warnings section
+        ev = evaluate_scenario(scenario, privacy, progress, cache_dir)
     results, graph, wall = ev.results, ev.graph, dict(ev.wall_s)
     breakdown = energy_breakdown(results)
     caption = (f"Energy per request by cut. {describe(scenario, graph)}; "
@@ -133,8 +136,11 @@ def run_scenario(scenario: Scenario, out_dir: Path, privacy: bool = True,
     files = [out_dir / "results.csv"]
     write_csv(files[0], results)
     files += write_breakdown(out_dir, breakdown, scenario.report.formats, caption)
+    plots = []
     if scenario.report.plots:
-        files += write_plots(out_dir, results, breakdown, describe(scenario, graph))
+        plots = write_plots(out_dir, results, f"{describe(scenario, graph)}; "
+                            f"{scenario_operating_point(scenario).describe()}")
+        files += plots
     wall["report_s"] = time.perf_counter() - t
     wall["total_s"] = time.perf_counter() - t0
 
@@ -157,4 +163,7 @@ def run_scenario(scenario: Scenario, out_dir: Path, privacy: bool = True,
     }
     files.append(out_dir / "run.json")
     write_run_record(files[-1], record)
+    if scenario.report.html:
+        files.append(run_report(out_dir / "report.html", record, caption, breakdown, results,
+                                plots, logged))
     return RunResult(results, breakdown, caption, ev.privacy_note, tuple(files), wall)

@@ -44,8 +44,9 @@ def test_run_writes_every_output(tmp_path, capsys):
     assert results["mi_bits"].isna().all()          # empty, never silently zero
     for name in ("energy_breakdown.md", "energy_breakdown.csv", "energy_breakdown.tex",
                  "plots/energy_per_cut.png", "plots/latency_per_cut.png",
-                 "plots/privacy_accuracy.png"):
+                 "plots/energy_per_cut.pdf", "report.html"):
         assert (tmp_path / name).stat().st_size > 0, name
+    assert not list((tmp_path / "plots").glob("privacy*"))    # not evaluated: not drawn
     record = json.loads((tmp_path / "run.json").read_text())
     assert record["config"]["workload"]["model"] == "lenet5"
     assert record["versions"]["torch"].startswith("2.")

@@ -80,8 +80,9 @@ def test_sweep_writes_outputs_and_refuses_other_arguments(tmp_path, capsys):
     for name in ("pareto.csv", "best_cuts.md", "best_cuts.tex", "best_cuts.csv", "best.md",
                  "best.tex", "plots/pareto.png", "plots/best_cut_heatmap.png",
                  "plots/config-0_energy_per_cut.png", "plots/config-0_latency_per_cut.png",
-                 "plots/config-0_privacy_accuracy.png"):
+                 "plots/heatmap_total_mj.png", "plots/metrics_vs_keys.png", "report.html"):
         assert (out_dir / name).stat().st_size > 0, name
+    assert not list((out_dir / "plots").glob("*privacy*"))    # cost-only: privacy not drawn
     assert r"\begin{tabular}" in (out_dir / "best.tex").read_text()
     for name in ("best.md", "best_cuts.md", "pareto.md"):
         caption = (out_dir / name).read_text().splitlines()[0]

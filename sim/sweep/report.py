@@ -5,6 +5,7 @@ with it whichever executor produced it.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,10 @@ import pandas as pd
 from core.atomic import write_text_atomic
 from sim.table import RESULT_COLUMNS
 from sim.report import latex_table, markdown_table, write_csv
+from sim.config import build_scenario
+from sim.html_report import sweep_report
 from sim.sweep.codesign import COL, BestCuts, Objective
+from sim.sweep.store import MANIFEST
 from sim.sweep.rows import config_prefix, csv_field, fmt_float, header
 from sim.sweep.validate import SweepPlan
 
@@ -27,11 +31,32 @@ def write_reports(out_dir: Path, plan: SweepPlan, fig: np.ndarray, lines: list[s
     files = [out_dir / "best.csv", out_dir / "pareto.csv"]
     write_text_atomic(files[0], best_text(plan, lines, best, objective))
     write_text_atomic(files[1], header(keys) + "".join(lines[i] for i in pareto))
-    files += write_tables(out_dir, plan, fig, best, pareto, objective, privacy_notes)
-    if plots:
+    tables = sweep_tables(plan, fig, best, pareto, objective, privacy_notes)
+    files += write_tables(out_dir, tables)
+    spec = build_scenario(plan.base).report
+    figures = []
+    if plots and spec.plots:
         from sim.sweep.plots import write_sweep_plots
-        files += write_sweep_plots(out_dir, plan, fig, lines, best, pareto)
+        figures = write_sweep_plots(out_dir, plan, fig, lines, best, pareto, spec.sweep_metrics,
+                                    objective.label)
+        files += figures
+    if spec.html:
+        files.append(write_sweep_html(out_dir, plan, objective, tables, figures,
+                                      best.notes, privacy_notes))
     return files
+
+
+def write_sweep_html(out_dir: Path, plan: SweepPlan, objective: Objective, tables: dict,
+                     figures: list[Path], notes: tuple[str, ...],
+                     privacy_notes: tuple[str, ...]) -> Path:
+    manifest = out_dir / MANIFEST
+    record = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    summary = [f"{len(plan.configs)} configurations of {plan.base.get('name', 'the scenario')}; "
+               f"swept keys: {swept_values(plan)}.",
+               f"Best cut per configuration under objective {objective.label}.",
+               provenance_sentence(privacy_notes)]
+    return sweep_report(out_dir / "report.html", f"splitsim sweep: {plan.base.get('name', '')}",
+                        summary, tables, figures, list(notes), record)
 
 
 def best_text(plan: SweepPlan, lines: list[str], best: BestCuts, objective: Objective) -> str:
@@ -82,9 +107,19 @@ def provenance_sentence(privacy_notes: tuple[str, ...]) -> str:
     return f"Privacy columns differ between configurations: {listed}."
 
 
-def write_tables(out_dir: Path, plan: SweepPlan, fig: np.ndarray, best: BestCuts,
-                 pareto: np.ndarray, objective: Objective,
-                 privacy_notes: tuple[str, ...]) -> list[Path]:
+def swept_values(plan: SweepPlan, shown: int = 8) -> str:
+    """Each swept key with its values (their count when there are many)."""
+    parts = []
+    for j, key in enumerate(plan.spec.keys):
+        distinct = list(dict.fromkeys(str(c[j][1]) for c in plan.configs))
+        listed = ", ".join(distinct) if len(distinct) <= shown else f"{len(distinct)} values"
+        parts.append(f"{key} = {listed}")
+    return "; ".join(parts)
+
+
+def sweep_tables(plan: SweepPlan, fig: np.ndarray, best: BestCuts, pareto: np.ndarray,
+                 objective: Objective, privacy_notes: tuple[str, ...]) -> dict:
+    """name -> (frame, caption) of every table a sweep reports."""
     caption = (f"Best cut per configuration under objective {objective.label} "
                f"({len(best.config)} configurations). {provenance_sentence(privacy_notes)}")
     tables = {"best_cuts": (cut_histogram(best, fig), f"How often each cut is best. {caption}")}
@@ -99,6 +134,10 @@ def write_tables(out_dir: Path, plan: SweepPlan, fig: np.ndarray, best: BestCuts
     if len(pf) <= MAX_TABLE_ROWS:
         tables["pareto"] = (pf, f"Pareto front across the sweep ({len(pf)} rows). "
                                 f"{provenance_sentence(privacy_notes)}")
+    return tables
+
+
+def write_tables(out_dir: Path, tables: dict) -> list[Path]:
     files = []
     for name, (df, cap) in tables.items():
         headers = {c: c for c in df.columns}
