@@ -53,6 +53,17 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def file_digest(path: str | os.PathLike | None) -> str | None:
+    """SHA-256 of a user file's bytes, for cache keys: a key that names a file by its path
+    alone would return old results after the file is replaced. None for no file."""
+    if path is None:
+        return None
+    try:
+        return _sha256(Path(path))
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc})"
+
+
 @contextmanager
 def entry_lock(path: Path) -> Iterator[None]:
     """An exclusive advisory lock on `path` (POSIX flock; released if the holder dies)."""

@@ -291,19 +291,12 @@ def resolve_value(key: str, value: Any, base: Path) -> Any:
     candidate = base / value
     # privacy.data is also a data-set name ("digits"): only names that exist as files
     # relative to the config are rewritten.
-    if key == "privacy.data" and not _exists(candidate):
+    if key == "privacy.data" and not (_is_file(candidate) or _is_dir(candidate)):
         return value
     if key in PRESET_PATH_KEYS and not (value.endswith((".yaml", ".yml"))
-                                        and candidate.is_file()):
+                                        and _is_file(candidate)):
         return value
     return str(candidate)
-
-
-def _exists(path: Path) -> bool:
-    try:
-        return path.exists()
-    except OSError:                  # a name longer than the file system allows, and the like
-        return False
 
 
 def resolve_paths(raw: dict, base: Path) -> dict:
@@ -402,6 +395,31 @@ def name_problems(name: Any) -> list[str]:
     return []
 
 
+def missing_files(specs: dict[str, Any]) -> list[str]:
+    """User files the config names that are not there (before any work, not at their turn)."""
+    named = []
+    if specs.get("noise") is not None:
+        named.append(("noise.collection_path", specs["noise"].collection_path))
+    if specs.get("privacy") is not None:
+        named.append(("privacy.weights", specs["privacy"].weights))
+    return [f"{key}: file {value!r} not found" for key, value in named
+            if value and not _is_file(Path(value))]
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:                  # a name longer than the file system allows, and the like
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def build_scenario(raw: dict) -> Scenario:
     problems: list[str] = []
     known = set(SECTIONS) | {"name"}
@@ -424,6 +442,7 @@ def build_scenario(raw: dict) -> Scenario:
         specs[key] = obj
         problems.extend(sub)
 
+    problems.extend(missing_files(specs))
     sources: dict[str, str] = {}
     edge = cloud = link = None
     if specs["edge"] is not None:
