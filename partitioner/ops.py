@@ -211,9 +211,13 @@ def _expand_ellipsis(subscripts: str, ndim: int) -> list[str]:
 
 def attention_count(batch_heads: int, q_len: int, kv_len: int, qk_dim: int,
                     v_dim: int) -> OpCount:
-    """QK^T and AV products; a scale and a softmax (4 element ops) per score."""
+    """QK^T and AV products; a scale and a softmax (4 element ops) per score. The ConvShape is
+    a 1x1 conv with the same MACs (rows: heads x queries, in: qk + v dims, out: keys), so
+    accelerator models, which map conv loop nests, price attention instead of skipping it."""
     scores = batch_heads * q_len * kv_len
-    return OpCount(macs=scores * (qk_dim + v_dim), elem_ops=4 * scores)
+    rows = batch_heads * q_len
+    return OpCount(macs=scores * (qk_dim + v_dim), elem_ops=4 * scores,
+                   conv=_matmul_conv(rows, qk_dim + v_dim, kv_len))
 
 
 @counter("scaled_dot_product_attention")
@@ -232,7 +236,11 @@ def _mha(call: OpCall) -> OpCount:
     e, h = m.embed_dim, m.num_heads
     proj = q_len * e * e + kv_len * m.kdim * e + kv_len * m.vdim * e + q_len * e * e
     att = attention_count(h, q_len, kv_len, e // h, e // h)
-    return OpCount(macs=proj + att.macs, elem_ops=att.elem_ops)
+    macs = proj + att.macs
+    # As for attention, an equal-MAC 1x1 conv over the queries (exact whenever it divides,
+    # always for self-attention: q_len x e x (4e + 2 kv_len)).
+    conv = _matmul_conv(q_len, e, macs // (q_len * e)) if macs % (q_len * e) == 0 else None
+    return OpCount(macs=macs, elem_ops=att.elem_ops, conv=conv)
 
 
 def op_call_name(name: str) -> str:

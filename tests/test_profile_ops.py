@@ -81,6 +81,7 @@ def test_scaled_dot_product_attention():
     layer = only(Wrap(lambda m, x: F.scaled_dot_product_attention(x, x, x)), (2, 5, 8),
                  "scaled_dot_product_attention")
     assert layer.macs == 2 * (2 * 5 * 5 * 8) and layer.elem_ops == 4 * 2 * 5 * 5
+    assert layer.conv.macs == layer.macs     # an equal-MAC conv for the accelerator models
 
 
 @pytest.mark.parametrize("batch_first", [True, False])
@@ -96,6 +97,7 @@ def test_multihead_attention(batch_first):
     assert got.macs == 4 * 7 * 16 * 16 + 4 * 7 * 7 * 8
     assert got.elem_ops == 4 * 4 * 7 * 7
     assert got.params == 4 * 16 * 16 + 4 * 16
+    assert got.conv.macs == got.macs
 
 
 @pytest.mark.parametrize("module, shape, op_type, per_element", [
