@@ -85,6 +85,11 @@ def test_pool_window_from_shapes(in_shape, out_shape, window, padded):
                                                          in_shape[0])
 
 
+def test_max_pools_always_stream():
+    a = layer_arrays([_layer("maxpool2d", (64, 56, 56), (64, 28, 28))])
+    assert not a.is_pool[0] and pool_as_conv(a, "dense_conv").macs[0] == 0
+
+
 def test_pool_mappings():
     a = layer_arrays([_layer("avgpool2d", (16, 32, 32), (16, 32, 32))])
     assert pool_as_conv(a, "vector").macs[0] == 0

@@ -5,12 +5,13 @@ leading dimensions as output rows). Every other layer is "streaming": it reads i
 writes its output once and does one operation per element (pooling: one per input element);
 pure views (flatten, dropout at inference, reshape) cost nothing.
 
-Pooling layers also carry their window as conv fields (C = M = channels, R x S window), so a
-model without a pooling unit can run them on its MAC array (`pool_as_conv`). A LayerProfile has
-no pooling window, so it is read from the shapes: stride s = H // E and window k = H - s (E - 1)
-(no padding: AlexNet's 3x3/2 and VGG's 2x2/2 come out exact, a global pool is H x W), except a
-size-preserving pool (H == E, which would give k = 1, an identity), read as the 3x3 window with
-padding 1 that such pools use (NAS-Bench-201's avg_pool_3x3, ResNet-style blocks).
+Average-pooling layers also carry their window as conv fields (C = M = channels, R x S
+window): an average is a convolution with fixed weights, so a model without a pooling unit can
+run it on its MAC array (`pool_as_conv`); a max is not a MAC, so max pools always stream. A
+LayerProfile has no pooling window, so it is read from the shapes: stride s = H // E and window
+k = H - s (E - 1) (no padding: 3x3/2 on 55 and 2x2/2 come out exact, a global pool is H x W),
+except a size-preserving pool (H == E, which would give k = 1, an identity), read as the 3x3
+window with padding 1 that such pools use (NAS-Bench-201's avg_pool_3x3).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from partitioner.types import ConvShape, LayerProfile
 # Layers that move no data at inference: a view or a no-op.
 FREE_OP_TYPES = frozenset({"flatten", "dropout", "identity", "view", "reshape", "contiguous",
                            "squeeze", "unsqueeze", "size"})
-POOL_OP_TYPES = frozenset({"maxpool2d", "avgpool2d", "adaptiveavgpool2d", "adaptivemaxpool2d"})
+AVG_POOL_OP_TYPES = frozenset({"avgpool2d", "adaptiveavgpool2d"})
 POOL_MAPPINGS = ("vector", "depthwise_conv", "dense_conv")
 
 
@@ -42,7 +43,7 @@ class LayerArrays:
     op_types: tuple[str, ...]
     is_mac: np.ndarray          # bool: conv or linear
     is_free: np.ndarray         # bool: a view, costs nothing
-    is_pool: np.ndarray         # bool: pooling; conv fields hold its window (C = M = channels)
+    is_pool: np.ndarray         # bool: average pool; conv fields hold its window (C = M)
     C: np.ndarray               # input channels per group
     M: np.ndarray               # output channels per group
     G: np.ndarray               # groups
@@ -101,7 +102,7 @@ def layer_arrays(layers: Sequence[LayerProfile]) -> LayerArrays:
         names.append(layer.name)
         ops.append(layer.op_type)
         mac = layer.conv is not None and layer.macs > 0
-        pool = (not mac and layer.op_type in POOL_OP_TYPES and len(layer.output_shape) >= 3
+        pool = (not mac and layer.op_type in AVG_POOL_OP_TYPES and len(layer.output_shape) >= 3
                 and len(layer.input_shapes) == 1 and len(layer.input_shapes[0]) >= 3)
         is_mac.append(mac)
         is_free.append(layer.op_type in FREE_OP_TYPES)
@@ -120,7 +121,7 @@ def check_pool_mapping(mapping: str, where: str = "") -> None:
 
 
 def pool_as_conv(a: LayerArrays, mapping: str) -> LayerArrays:
-    """`a` with its pooling layers run on the MAC array, for accelerators without a pooling unit.
+    """`a` with its average pools run on the MAC array, for accelerators without a pooling unit.
 
     "vector": unchanged (pools stream through the buffer, see common.streaming_cost);
     "depthwise_conv": a grouped conv with fixed weights, one group per channel (C x R x S MACs
