@@ -59,6 +59,29 @@ def test_interrupted_sweep_resumes_to_the_same_bytes(tmp_path):
     assert len(lines) == len(set(lines)) == 21 * 13
 
 
+@pytest.mark.parametrize("damage", ["truncate_csv", "edit_csv", "truncate_npy", "notes"])
+def test_a_corrupt_part_is_computed_again(tmp_path, damage):
+    """D11: a part whose bytes no longer match its checksums is not trusted on resume."""
+    full = tmp_path / "full"
+    run_sweep(plan(), full, options=OPTIONS)
+    out = tmp_path / "damaged"
+    run_sweep(plan(), out, options=OPTIONS)
+    (out / "sweep.csv").unlink()
+    part = out / "parts" / "chunk-000002"
+    csv, npy, notes = (part.with_suffix(s) for s in (".csv", ".npy", ".json"))
+    if damage == "truncate_csv":
+        csv.write_bytes(csv.read_bytes()[: len(csv.read_bytes()) // 2])
+    elif damage == "edit_csv":
+        csv.write_text(csv.read_text().replace(",", ";", 1))
+    elif damage == "truncate_npy":
+        npy.write_bytes(npy.read_bytes()[:100])
+    else:
+        notes.write_text("[]")
+    resumed = run_sweep(plan(), out, InlineExecutor(), OPTIONS)
+    assert resumed.computed_configs == 4             # the damaged chunk only
+    assert files(out) == files(full)
+
+
 @pytest.mark.slow
 def test_sweep_killed_with_sigkill_resumes(tmp_path):
     """A real kill -9 of `sim sweep` in a subprocess (per-configuration path, one part each)."""

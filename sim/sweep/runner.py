@@ -23,7 +23,7 @@ from sim.sweep.tasks import ChunkTask, run_chunk
 from sim.sweep.validate import SweepPlan, validate_plan
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 2          # 2: parts carry their privacy provenance
+FORMAT_VERSION = 3          # 2: parts carry their privacy provenance; 3: and checksums
 
 
 @dataclass(frozen=True)

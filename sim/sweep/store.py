@@ -3,15 +3,19 @@
 Layout of OUT/:
     manifest.json            the arguments' fingerprint and hash, the chunking, `complete`
     parts/chunk-NNNNNN.npy   full-precision figures of the chunk's rows (written first)
-    parts/chunk-NNNNNN.json  the privacy provenance sentences of the chunk's rows
+    parts/chunk-NNNNNN.json  the privacy provenance sentences of the chunk's rows and the
+                             SHA-256 of the other two files
     parts/chunk-NNNNNN.csv   the chunk's sweep.csv rows (written last: a chunk is done iff it
-                             exists, and atomic writes mean it is never half written)
+                             exists and the checksums hold; a part that fails them, truncated
+                             or edited, is logged, removed and computed again)
     sweep.csv                header + parts in chunk order, written once all parts exist
 A killed sweep leaves whole parts and at most some `.tmp` files, which a restart removes;
 started again with the same arguments it computes only the chunks with no part.
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import logging
 import shutil
@@ -90,22 +94,42 @@ class SweepStore:
     # ------------------------------------------------------------------ parts
     def done(self) -> set[int]:
         return {c for c in range(self.n_chunks)
-                if all(p.exists() for p in (self.text_path(c), self.figures_path(c),
-                                            self.notes_path(c)))}
+                if all(p.exists() for p in self._files(c)) and self._intact(c)}
+
+    def _files(self, chunk: int) -> tuple[Path, Path, Path]:
+        return self.text_path(chunk), self.figures_path(chunk), self.notes_path(chunk)
+
+    def _intact(self, chunk: int) -> bool:
+        """The part's files match the checksums its notes recorded; else they are removed."""
+        try:
+            sums = json.loads(self.notes_path(chunk).read_text(encoding="utf-8"))["sha256"]
+            ok = (_sha256(self.text_path(chunk).read_bytes()) == sums["csv"]
+                  and _sha256(self.figures_path(chunk).read_bytes()) == sums["npy"])
+        except (OSError, ValueError, KeyError, TypeError):
+            ok = False
+        if not ok:
+            log.warning("sweep part %d in %s is corrupt or incomplete: computing it again",
+                        chunk, self.parts)
+            for p in self._files(chunk):
+                p.unlink(missing_ok=True)
+        return ok
 
     def write_part(self, chunk: int, text: str, figures: np.ndarray,
                    privacy_notes: tuple[str, ...]) -> None:
-        def save(tmp: str) -> None:
-            with open(tmp, "wb") as f:
-                np.save(f, figures)
-        write_atomic(self.figures_path(chunk), save)
-        write_text_atomic(self.notes_path(chunk), json.dumps(list(privacy_notes)) + "\n")
+        buf = io.BytesIO()
+        np.save(buf, figures)
+        npy = buf.getvalue()
+        write_atomic(self.figures_path(chunk), lambda tmp: Path(tmp).write_bytes(npy))
+        notes = {"privacy_notes": list(privacy_notes),
+                 "sha256": {"csv": _sha256(text.encode("utf-8")), "npy": _sha256(npy)}}
+        write_text_atomic(self.notes_path(chunk), json.dumps(notes) + "\n")
         write_text_atomic(self.text_path(chunk), text)
 
     def read_part(self, chunk: int) -> tuple[str, np.ndarray, tuple[str, ...]]:
+        notes = json.loads(self.notes_path(chunk).read_text(encoding="utf-8"))
         return (self.text_path(chunk).read_text(encoding="utf-8"),
-                np.load(self.figures_path(chunk)),
-                tuple(json.loads(self.notes_path(chunk).read_text(encoding="utf-8"))))
+                np.load(self.figures_path(chunk), allow_pickle=False),
+                tuple(notes["privacy_notes"]))
 
     def merge(self, header: str, texts: dict[int, str]) -> Path:
         """sweep.csv from every part in chunk order; `texts` holds the chunks still in memory."""
@@ -119,3 +143,7 @@ class SweepStore:
                             else self.text_path(chunk).read_text(encoding="utf-8"))
         write_atomic(path, write)
         return path
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
