@@ -230,3 +230,65 @@ def test_a_file_model_identity_follows_its_content(tmp_path):
     first = model_identity(f"{path}:make")
     path.write_text("def make(): return None\n")
     assert model_identity(f"{path}:make") != first and model_identity("lenet5") == "lenet5"
+
+
+def test_onnx_converters_compute_what_onnx_specifies(tmp_path):
+    """Every converter on one graph, against the same arithmetic written in numpy."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(1)
+    arr = {"w": rng.standard_normal((4, 6)).astype(np.float32),
+           "m": rng.standard_normal((6, 6)).astype(np.float32),
+           "bias": rng.standard_normal(6).astype(np.float32),
+           "scale": np.float32([2.0]), "shape": np.int64([1, 2, 3]),
+           "g": np.abs(rng.standard_normal(2)).astype(np.float32) + 0.5,
+           "b": rng.standard_normal(2).astype(np.float32),
+           "mu": rng.standard_normal(2).astype(np.float32),
+           "var": np.abs(rng.standard_normal(2)).astype(np.float32) + 0.5}
+    n = helper.make_node
+    nodes = [
+        n("Gemm", ["x", "w", "bias"], ["h1"], name="fc"),                 # x @ w + bias
+        n("Sigmoid", ["h1"], ["h2"]), n("Mul", ["h2", "scale"], ["h3"]),
+        n("MatMul", ["h3", "m"], ["h4"], name="proj"),                   # constant: a Linear
+        n("Tanh", ["h4"], ["h5"]), n("Sub", ["h5", "h1"], ["h6"]),
+        n("LeakyRelu", ["h6"], ["h7"], alpha=0.1), n("Div", ["h7", "scale"], ["h8"]),
+        n("Identity", ["h8"], ["h9"]), n("Dropout", ["h9"], ["h10"]),
+        n("Reshape", ["h10", "shape"], ["r"]),                           # (1, 2, 3)
+        n("Transpose", ["r"], ["t"], perm=[0, 2, 1]),                    # (1, 3, 2)
+        n("Softmax", ["t"], ["s"], axis=-1),
+        n("MatMul", ["s", "r"], ["mm"]),                                 # (1, 3, 3)
+        n("Concat", ["mm", "mm"], ["c"], axis=1),                        # (1, 6, 3)
+        n("Reshape", ["c", "shape2"], ["c4"]),                           # (1, 2, 3, 3)
+        n("Constant", [], ["shape2"], value=numpy_helper.from_array(np.int64([1, 2, 3, 3]))),
+        n("BatchNormalization", ["c4", "g", "b", "mu", "var"], ["bn"], epsilon=1e-5),
+        n("AveragePool", ["bn"], ["ap"], kernel_shape=[2, 2], strides=[1, 1]),
+        n("Flatten", ["ap"], ["y"], axis=1),
+    ]
+    nodes.insert(15, nodes.pop(16))      # the Constant before its use
+    graph = helper.make_graph(
+        nodes, "all", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8])],
+        [numpy_helper.from_array(v, k) for k, v in arr.items()])
+    path = tmp_path / "all.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    h1 = x @ arr["w"] + arr["bias"]
+    h3 = 2.0 / (1 + np.exp(-h1))
+    h6 = np.tanh(h3 @ arr["m"]) - h1
+    r = (np.where(h6 > 0, h6, 0.1 * h6) / 2.0).reshape(3, 2, 3)
+    t = r.transpose(0, 2, 1)
+    s = np.exp(t - t.max(-1, keepdims=True))
+    s /= s.sum(-1, keepdims=True)
+    c4 = np.concatenate([s @ r] * 2, axis=1).reshape(3, 2, 3, 3)
+    bn = (c4 - arr["mu"][:, None, None]) / np.sqrt(arr["var"][:, None, None] + 1e-5) \
+        * arr["g"][:, None, None] + arr["b"][:, None, None]
+    ap = (bn[:, :, :-1, :-1] + bn[:, :, 1:, :-1] + bn[:, :, :-1, 1:] + bn[:, :, 1:, 1:]) / 4
+    model = build_model(str(path))
+    torch.testing.assert_close(model(torch.from_numpy(x)), torch.from_numpy(ap.reshape(3, 8)),
+                               rtol=1e-4, atol=1e-5)
+    g = profile_model(str(path))
+    linear = {l.name: l.macs for l in g.layers if l.op_type == "linear"}
+    assert linear == {"fc": 4 * 6, "proj": 6 * 6}
+    assert next(l for l in g.layers if l.op_type == "matmul").macs == 3 * 3 * 2
