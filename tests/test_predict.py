@@ -129,3 +129,18 @@ def test_calibrate_too_few_rows_and_no_convergence_write_nothing(tmp_path, capsy
     code, _, err = run(capsys, "calibrate", str(measured), "--device", "titan-xp", "--out",
                        str(out))
     assert code == 2 and "did not converge" in err and not out.exists()
+
+
+def test_per_layer_measurements_still_calibrate(tmp_path, capsys):
+    """The per-layer format (op_type, flops, latency_ms) goes through the per-layer fit."""
+    rows = [{"op_type": "conv2d", "flops": f, "latency_ms": 0.05 + f / 4e9}
+            for f in np.logspace(6, 10, 12)]
+    measured = tmp_path / "layers.csv"
+    pd.DataFrame(rows).to_csv(measured, index=False)
+    out = tmp_path / "tx2.yaml"
+    code, stdout, err = run(capsys, "calibrate", str(measured), "--device", "jetson-tx2-gpu",
+                            "--out", str(out))
+    assert code == 0, err
+    assert "fitted 12 layers" in stdout
+    assert "conv2d" in yaml.safe_load(out.read_text())["efficiency_fit"]
+    assert device_preset(str(out)).name == "jetson-tx2-gpu"
