@@ -131,8 +131,7 @@ def _calibrate_layers(args: argparse.Namespace) -> int:
         preset, report = calibrate_csv(args.measured, args.device)
     except ValueError as exc:
         raise UserError(f"{args.measured}: {exc}") from None
-    if args.name:
-        preset["name"] = args.name
+    preset["name"] = args.name or _default_name(args.device)
     out = write_preset_yaml(preset, args.out or f"{_default_name(args.device)}.yaml")
     print(f"fitted {report['rows']} layers of {args.device}; launch overhead "
           f"{report['launch_overhead_us']:.2f} us")

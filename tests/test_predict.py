@@ -143,4 +143,4 @@ def test_per_layer_measurements_still_calibrate(tmp_path, capsys):
     assert code == 0, err
     assert "fitted 12 layers" in stdout
     assert "conv2d" in yaml.safe_load(out.read_text())["efficiency_fit"]
-    assert device_preset(str(out)).name == "jetson-tx2-gpu"
+    assert device_preset(str(out)).name == "jetson-tx2-gpu-calibrated"
