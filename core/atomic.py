@@ -1,5 +1,10 @@
 """Atomic file writes: a reader never sees half a file, and a failed write keeps the old one.
 
+A write goes to `.<name>.<pid>.<random>.tmp` beside the target and is renamed over it. A
+process killed mid-write leaves that temporary behind; the next write of the same target
+removes the temporaries of processes that no longer run (those of a live writer stay), so
+kills leave no debris that later runs keep. Finished files get the permissions the umask
+gives (the temporary is created 0600).
 Lives in the lowest package so that every layer (hwmodels, noise, sim) shares one copy.
 """
 from __future__ import annotations
@@ -10,14 +15,41 @@ from pathlib import Path
 from typing import Callable
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:          # someone else's live process
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """Temporaries of `path` left by writers that died."""
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        parts = tmp.name[len(path.name) + 2:].split(".")
+        if parts and parts[0].isdigit() and not _alive(int(parts[0])):
+            tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: str | Path, writer: Callable[[str], None]) -> None:
     """Call `writer(tmp_path)`, then rename the finished file over `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
+                               dir=path.parent)
     os.close(fd)
     try:
         writer(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

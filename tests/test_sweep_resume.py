@@ -107,3 +107,32 @@ def test_sweep_killed_with_sigkill_resumes(tmp_path):
     subprocess.run(argv + ["--out", str(tmp_path / "full")], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     assert files(out) == files(tmp_path / "full")
+
+
+@pytest.mark.slow
+def test_pool_workers_end_with_their_parent(tmp_path):
+    """D13: kill -9 of a `sim sweep` with a process pool; its workers do not compute on."""
+    argv = [sys.executable, "-m", "sim", "sweep", str(LENET), "--grid",
+            "link.uplink_mbps=" + ",".join(str(v) for v in range(1, 41)), "--no-privacy",
+            "--workers", "2", "--no-plots", "--no-progress", "--out", str(tmp_path / "s")]
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    children: list[int] = []
+    deadline = time.time() + 120
+    while time.time() < deadline and len(children) < 2:
+        time.sleep(0.2)
+        try:
+            text = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text()
+        except OSError:
+            break
+        children = [int(c) for c in text.split()]
+    assert children, "the sweep started no workers"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 30
+    alive = children
+    while time.time() < deadline and alive:
+        time.sleep(0.2)
+        alive = [c for c in alive if Path(f"/proc/{c}").exists()
+                 and "zombie" not in Path(f"/proc/{c}/status").read_text()]
+    assert not alive, f"workers {alive} outlived their parent"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
@@ -31,12 +32,29 @@ class InlineExecutor:
             yield fn(task)
 
 
-def limit_threads(threads: int) -> None:
-    """Worker initializer: cap torch's, OpenMP's and numba's thread pools. It runs in the
+def init_worker(threads: int, parent_pid: int) -> None:
+    """Worker initializer. Caps torch's, OpenMP's and numba's thread pools: it runs in the
     fresh (spawned) worker before any task imports them, so the environment is enough; without
-    it every worker starts one thread per core and the cores are oversubscribed."""
+    it every worker starts one thread per core and the cores are oversubscribed. And ends the
+    worker with its parent: a killed `sim sweep` leaves no workers computing on (Linux)."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ[var] = str(threads)
+    die_with_parent(parent_pid)
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel to send SIGTERM to this process when its parent dies (prctl
+    PR_SET_PDEATHSIG; nothing where it does not exist), and go at once if the parent died
+    while this worker was still starting."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError, TypeError, ValueError):
+        return
+    if os.getppid() != parent_pid:
+        os._exit(1)
 
 
 class PoolExecutor:
@@ -52,7 +70,8 @@ class PoolExecutor:
         threads = max(1, (os.cpu_count() or 1) // self.workers)
         self._pool = ProcessPoolExecutor(self.workers,
                                          mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=limit_threads, initargs=(threads,))
+                                         initializer=init_worker,
+                                         initargs=(threads, os.getpid()))
         return self
 
     def __exit__(self, *exc: Any) -> None:
