@@ -8,9 +8,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from core.atomic import write_text_atomic
+from core.atomic import write_atomic, write_text_atomic
 from sim.report import markdown_table
 
 REPORT_HEADERS = {
@@ -23,7 +22,9 @@ REPORT_HEADERS = {
 
 def scatter_plot(name: str, measured: np.ndarray, predictions: dict[str, np.ndarray],
                  path: Path) -> None:
-    from sim.plots import _save, plt
+    import matplotlib
+    matplotlib.use("Agg")               # no display on servers and CI
+    import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(4.5, 4.2))
     for label, pred in predictions.items():
@@ -37,7 +38,9 @@ def scatter_plot(name: str, measured: np.ndarray, predictions: dict[str, np.ndar
     ax.set_ylabel("predicted (ms)")
     ax.set_title(f"NAS-Bench-201, {len(measured)} networks", fontsize=9)
     ax.legend(fontsize=7, markerscale=4)
-    _save(fig, path)
+    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=150,
+                                               bbox_inches="tight"))
+    plt.close(fig)
 
 
 def check_hw_command(args: argparse.Namespace) -> int:
