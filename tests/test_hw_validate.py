@@ -67,3 +67,20 @@ def test_guard_raspberry_pi_4(sample):
     assert rows["preset calibrated"]["kendall_tau"] >= 0.70
     assert rows["preset calibrated"]["kendall_tau"] > rows["baseline: LSQ (kernels, MACs)"][
         "kendall_tau"]
+
+
+def test_check_hw_command_writes_table_and_scatter(tmp_path, capsys):
+    from sim.cli import main
+    code = main(["check-hw", "--sample", "200", "--columns", "titanxp_1_ms", "--out",
+                 str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    table = pd.read_csv(tmp_path / "hw_accuracy.csv")
+    # uncalibrated, then per fit size: calibrated, MACs, LSQ
+    assert table["model"].tolist()[:4] == ["preset (uncalibrated)", "preset calibrated",
+                                           "baseline: MACs (rank only)",
+                                           "baseline: LSQ (kernels, MACs)"]
+    assert set(table["train_networks"]) == {0, 10, 100}
+    assert (tmp_path / "hw_accuracy.md").read_text().startswith("| measured column")
+    assert (tmp_path / "scatter_titanxp_1_ms.png").stat().st_size > 1000
+    assert main(["check-hw", "--columns", "no_such_ms", "--out", str(tmp_path)]) == 2
