@@ -5,6 +5,8 @@ Profiling (`partitioner.graph`) and splitting (`partitioner.split`) both trace t
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import operator
 import traceback
 
@@ -38,7 +40,9 @@ def trace(model: nn.Module, input_shape: tuple[int, ...]) -> fx.GraphModule:
     params = list(model.parameters())
     device = params[0].device if params else torch.device("cpu")
     try:
-        ShapeProp(gm).propagate(torch.zeros((1, *input_shape), device=device))
+        # ShapeProp prints the traceback of a failing node itself: the UserError says it all
+        with contextlib.redirect_stderr(io.StringIO()):
+            ShapeProp(gm).propagate(torch.zeros((1, *input_shape), device=device))
     except Exception as exc:  # noqa: BLE001
         raise UserError(f"running {type(model).__name__} on an input of shape "
                         f"{list(input_shape)} (batch 1) failed{_user_frame(exc)}: "
