@@ -13,6 +13,7 @@ class LaplaceFit:
     scale: float        # MLE scale: mean absolute deviation from the median
     ks_stat: float      # Kolmogorov-Smirnov distance of the tensor to the fitted Laplace
     hist_sse: float     # ASPLOS's figure: SSE of the density histogram against the fitted pdf
+    hist_sse_rel: float  # the same SSE over sum(pdf^2) at the bin centres: scale-free
 
 
 MIN_SCALE = 1e-12   # a constant tensor has scale 0; keep the distribution proper
@@ -27,8 +28,9 @@ def fit_laplace(values: np.ndarray, bins: int = 50) -> LaplaceFit:
     ks = float(stats.kstest(v, "laplace", args=(loc, scale)).statistic)
     density, edges = np.histogram(v, bins=bins, density=True)
     centres = 0.5 * (edges[:-1] + edges[1:])
-    sse = float(np.sum((density - stats.laplace.pdf(centres, loc, scale)) ** 2))
-    return LaplaceFit(loc, scale, ks, sse)
+    pdf = stats.laplace.pdf(centres, loc, scale)
+    sse = float(np.sum((density - pdf) ** 2))
+    return LaplaceFit(loc, scale, ks, sse, sse / max(float(np.sum(pdf ** 2)), MIN_SCALE))
 
 
 def element_order(values: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.special import digamma
 
-from core.schema import Checks
+from core.schema import CEILINGS, Checks
 
 LN2 = math.log(2.0)
 
@@ -139,7 +139,9 @@ ESTIMATORS: dict[str, Callable[..., float]] = {"ksg": ksg_mi, "kl-knn": kl_knn_m
 def check_mi_settings(mi_samples: int, mi_dim: int, checks: Checks) -> None:
     """Bounds on the sample count and the per-side dimension of an MI estimate, shared by the
     scenario config and the evaluation settings."""
-    checks.require(mi_samples >= 20, "mi_samples", ">= 20", mi_samples)
+    limit, why = CEILINGS["mi_samples"]
+    if checks.require(mi_samples >= 20, "mi_samples", ">= 20", mi_samples) and mi_samples > limit:
+        checks.add("mi_samples", f"is {mi_samples:,}; at most {limit:,} ({why})")
     checks.require(1 <= mi_dim <= 64, "mi_dim", "between 1 and 64", mi_dim)
 
 
@@ -167,6 +169,22 @@ def subsample_interval(estimator: Callable[[np.ndarray, np.ndarray], float], x: 
     stderr = math.sqrt(m / (n - m) * float(np.var(values, ddof=1)))
     half = float(norm.ppf(0.5 + level / 2)) * stderr
     return point - half, point + half
+
+
+def loss_interval(estimator: Callable[[np.ndarray, np.ndarray], float], x: np.ndarray,
+                  clean: np.ndarray, noisy: np.ndarray, point: float, rounds: int = 20,
+                  seed: int = 0) -> tuple[float, float]:
+    """Interval of the MI loss in %, 100 (1 - max(I(x; noisy), 0) / I(x; clean)), by the same
+    delete-d jackknife: both estimates are redone on each subset of pairs, so the interval
+    carries the uncertainty of the numerator and the denominator together."""
+    width = _as_2d(clean).shape[1]
+
+    def loss(xs: np.ndarray, ys: np.ndarray) -> float:
+        ref = estimator(xs, ys[:, :width])
+        return 100.0 * (1.0 - max(estimator(xs, ys[:, width:]), 0.0) / ref) if ref > 0 \
+            else math.nan
+    return subsample_interval(loss, x, np.hstack([_as_2d(clean), _as_2d(noisy)]), point,
+                              rounds, seed=seed)
 
 
 def estimate_mi(x: np.ndarray, y: np.ndarray, estimator: str = "ksg", k: int = 3,

@@ -30,6 +30,11 @@ class ShredderSpec:
     alpha_decay: float = 0.1          # asplos: alpha *= alpha_decay every alpha_decay_every
     alpha_decay_every: int = 500
     gamma: float = 0.0                # asplos: + gamma * CE of the private task (0 = off)
+    # asplos: a tuple is kept only when the additive tensor's Laplace fit passes the histogram
+    # test: SSE of the 50-bin density histogram against the fitted pdf, over sum(pdf^2) at the
+    # bin centres, <= this (Laplace samples of 120 values: about 0.1; Gaussian 0.2-0.4;
+    # uniform 0.65; 4096 values: 0.002, 0.06, 0.28)
+    max_fit_sse_rel: float = 0.5
 
     def __post_init__(self) -> None:
         c = Checks()
@@ -45,6 +50,7 @@ class ShredderSpec:
         c.require(0 < self.alpha_decay <= 1, "alpha_decay", "in (0, 1]", self.alpha_decay)
         c.require(self.alpha_decay_every >= 1, "alpha_decay_every", ">= 1", self.alpha_decay_every)
         c.require(self.gamma >= 0, "gamma", ">= 0", self.gamma)
+        c.require(self.max_fit_sse_rel > 0, "max_fit_sse_rel", "> 0", self.max_fit_sse_rel)
         c.done()
 
 

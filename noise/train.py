@@ -7,7 +7,6 @@ import logging
 import math
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm import tqdm
@@ -102,14 +101,21 @@ def build_collection(local: nn.Module, remote: nn.Module, data: Dataset, spec: N
     kept: list[tuple[Any, ...]] = []
     attempts = k_want * spec.max_attempts_factor
     bar = tqdm(total=k_want, desc=f"noise tuples (cut {cut})", disable=not progress, leave=False)
+    rejected = {"accuracy": 0, "fit": 0}
     for attempt in range(attempts):
         r = train_shredder(local, remote, data, spec, seed=spec.seed * 100_003 + attempt,
                            clean_heldout_acc=clean, acts=acts)
         if not r.accepted:
             log.info("tuple attempt %d rejected: held-out accuracy %.4f", attempt,
                      r.heldout_accuracy)
+            rejected["accuracy"] += 1
             continue
         fits = fit_laplace(r.n1), fit_laplace(r.n2)
+        if not fits_pass(fits, spec.options):
+            log.info("tuple attempt %d rejected: Laplace fit histogram SSE %.3g / %.3g (relative)",
+                     attempt, fits[0].hist_sse_rel, fits[1].hist_sse_rel)
+            rejected["fit"] += 1
+            continue
         kept.append((fits, element_order(r.n1), element_order(r.n2), r))
         bar.update(1)
         bar.set_postfix(acc=f"{r.heldout_accuracy:.3f}", inv_snr=f"{r.inv_snr:.3g}")
@@ -117,9 +123,11 @@ def build_collection(local: nn.Module, remote: nn.Module, data: Dataset, spec: N
             break
     bar.close()
     if not kept:
+        fit = (f" ({rejected['fit']} failed the Laplace fit test, max_fit_sse_rel "
+               f"{spec.options.max_fit_sse_rel:g})" if rejected["fit"] else "")
         raise NoiseTrainingError(
             f"no noise tuple reached held-out accuracy {clean:.4f} - "
-            f"{spec.allowed_loss_pct}% in {attempts} attempts; raise allowed_loss_pct or "
+            f"{spec.allowed_loss_pct}% in {attempts} attempts{fit}; raise allowed_loss_pct or "
             f"iterations, or lower init_b")
     if len(kept) < k_want:
         log.warning("only %d of %d tuples met the accuracy target", len(kept), k_want)
@@ -129,8 +137,19 @@ def build_collection(local: nn.Module, remote: nn.Module, data: Dataset, spec: N
     mean_acc, margin = coll.accuracy_summary()
     meta = {"method": "shredder", "seed": spec.seed, "clean_heldout_accuracy": clean,
             "mean_heldout_accuracy": mean_acc, "heldout_accuracy_margin": margin,
-            "spec": spec.as_config(), "data": "digits"}
+            "spec": spec.as_config(), "data": "digits",
+            "rejected_accuracy": rejected["accuracy"], "rejected_fit": rejected["fit"]}
     return NoiseCollection(**{**coll.__dict__, "meta": meta})
+
+
+def fits_pass(fits, options: ShredderSpec) -> bool:
+    """The ASPLOS rule: keep a tuple only when its additive tensor looks Laplace (histogram SSE
+    test); the arXiv variant keeps every fit. ASPLOS's noise is additive; the multiplicative
+    tensor starts at all ones and stays a spike there (relative SSE 7-10 on LeNet), so testing
+    it too would reject every tuple."""
+    if options.variant != "asplos":
+        return True
+    return fits[1].hist_sse_rel <= options.max_fit_sse_rel
 
 
 def evaluate_collection(remote: nn.Module, coll: NoiseCollection, acts: torch.Tensor,

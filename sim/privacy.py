@@ -17,6 +17,7 @@ import json
 import logging
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from noise.collection import CollectionError
 from noise.datasets import DataError, fingerprint, load_data
 from noise.evaluate import EvalSettings, evaluate_cut
 from noise.methods import NoiseContext, get_method
-from core.cache import ArtifactCache, load_state_dict, save_state_dict
+from core.cache import ArtifactCache, file_digest, load_state_dict, save_state_dict
 from noise.models import freeze
 from noise.train import TRAIN_RECIPE, NoiseTrainingError, train_zoo_model
 from partitioner.graph import ModelGraph
@@ -35,7 +36,7 @@ from partitioner.sources import model_identity
 from partitioner.split import split
 from partitioner.zoo import input_kind
 from sim.config import Scenario
-from sim.table import PRIVACY_COLUMNS
+from sim.table import PRIVACY_COLUMNS, PRIVACY_LABEL_COLUMNS
 from core.errors import UserError
 from sim.profiles import cached_profile
 
@@ -50,12 +51,31 @@ REDUCED: dict[str, tuple[tuple[int, ...] | None, float, int]] = {
     "resnet18": ((3, 32, 32), 1 / 8, 6),
 }
 DEFAULT_EPOCHS = 10
-EXTRA_COLUMNS = ["fairness_gap_pct", "private_misclass_clean_pct", "mi_clean_bits"]
+EXTRA_COLUMNS = ["fairness_gap_pct", "mi_clean_bits", "worst_tuple_loss_pct",
+                 "tuples_over_budget", "recon_clean_mse", "recon_clean_psnr_db",
+                 "recon_clean_ssim", "per_request_std"]
+RECONSTRUCTION_NOTE = (
+    "inverse network (He et al., ACSAC 2019, black box): standardized transmitted tensor, PCA "
+    "<= 256, one hidden layer of 256, trained 60 epochs on the train split to output the "
+    "input's first channel average-pooled to <= 16 x 16; MSE, PSNR (range 1) and SSIM (7 x 7 "
+    "Gaussian window) on the test split, with and without noise")
+RANDOMNESS_NOTE = (
+    "noise_randomness: for 8 fixed test inputs, each transmitted element's standard deviation "
+    "across 32 noise draws, averaged, over the same average of each element's standard "
+    "deviation across test inputs; tuple_entropy_bits: log2 of the tuples the edge picks from")
+# part of every per-cut result key: change it when the figures a result holds change
+EVAL_VERSION = "issue16-v1"
+ADVERSARY_NOTE = (
+    "the strongest of: linear (standardize + PCA(<= 64) + logistic regression), mlp (the same "
+    "with one hidden layer of 128) and collection-aware (knows every tuple: estimates it, "
+    "undoes its expected affine map, then the mlp), each trained on transmitted tensors of "
+    "the train split (noise sampled by the edge's code), chosen by held-out error, scored on "
+    "the test split; noiseless: the strongest of linear and mlp without noise")
 
 
 @dataclass(frozen=True)
 class PrivacyOutcome:
-    frame: pd.DataFrame            # cut + PRIVACY_COLUMNS + EXTRA_COLUMNS, evaluated cuts only
+    frame: pd.DataFrame            # cut + privacy and extra columns, evaluated cuts only
     provenance: dict[str, Any]
     note: str                      # one sentence for the table caption
 
@@ -72,6 +92,12 @@ def select_cuts(spec_cuts, results: pd.DataFrame) -> list[int]:
                 keep.append(int(results["cut"].iloc[i]))
         return keep
     return [int(c) for c in spec_cuts]
+
+
+def network_label(name: str, shape, width: float, reduced: bool) -> str:
+    """The network the privacy columns were measured on, as the table names it."""
+    size = f"reduced: x{width:g} width" if reduced else "full size"
+    return f"{name} {list(shape)} ({size})"
 
 
 def _variant(scenario: Scenario, graph: ModelGraph) -> tuple[tuple[int, ...], float, int, str]:
@@ -135,19 +161,18 @@ def _model(scenario: Scenario, data, shape, width, epochs, cache: ArtifactCache,
                                   "model_key": key}
 
 
-def _noise_fn(scenario: Scenario, model, cut: int, last: int, data, model_digest: str,
-              cache: ArtifactCache):
-    """(noise function or None, cache info). None: nothing added at this cut."""
+def _edge_noise(scenario: Scenario, model, cut: int, last: int, data, model_digest: str,
+                cache: ArtifactCache):
+    """The method's EdgeNoise at this cut, or None: nothing added there."""
     spec = scenario.noise
     method = get_method(spec.method)
     if not method.applies(cut, last):
-        return None, {}
+        return None
     local, remote = split(model, cut)
     spec_key = {k: v for k, v in dataclasses.asdict(spec).items() if k != "collection_path"}
     key = {"model": model_digest, "cut": cut, "noise": spec_key}
-    edge = method.edge_noise(NoiseContext(local, remote, data, spec, scenario.workload.model,
+    return method.edge_noise(NoiseContext(local, remote, data, spec, scenario.workload.model,
                                           cut, cache, key))
-    return edge.apply, edge.info
 
 
 def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFrame,
@@ -169,32 +194,44 @@ def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFram
     cache = ArtifactCache(cache_dir or p.cache_dir)
     model, weights = _model(scenario, data, shape, width, epochs, cache, progress)
     settings = EvalSettings(estimator=p.estimator, mi_samples=p.mi_samples, mi_dim=p.mi_dim,
+                            allowed_loss_pct=scenario.noise.allowed_loss_pct,
                             seed=scenario.noise.seed)
+    network = network_label(scenario.workload.model, shape, width, bool(reduced_note))
     last = graph.num_layers
     method = get_method(scenario.noise.method)
     rows, per_cut = [], {}
-    for cut in tqdm(cuts, desc="privacy per cut", disable=not progress, leave=False):
+    bar = tqdm(cuts, desc="privacy per cut", disable=not progress, leave=False)
+    for cut in bar:
         if cut == 0 and method.at_input == "skip":
             per_cut[str(cut)] = {"skipped": f"{method.name} does not apply at cut 0 (raw input "
                                             "sent)"}
             continue
-        model_digest = weights.get("model_cache_key", "user")
+        # a user's weights by content, and with the data (a trained model's key holds it)
+        model_digest = (weights.get("model_cache_key")
+                        or f"user-{file_digest(p.weights)}-{data_id}")
         spec_key = {k: v for k, v in dataclasses.asdict(scenario.noise).items()
                     if k != "collection_path"}
         # the whole per-cut result is cached too (failures included), so a warm run neither
         # retrains nor re-evaluates
+        # user files by content: replacing one at the same path gives new results
         key = {"model": model_digest, "cut": cut, "noise": spec_key, "data": data_id,
-               "eval": dataclasses.asdict(settings), "weights": p.weights}
+               "eval": dataclasses.asdict(settings), "weights": file_digest(p.weights),
+               "collection": file_digest(scenario.noise.collection_path),
+               "eval_version": EVAL_VERSION}
 
         def measure(cut=cut, model_digest=model_digest):
+            bar.set_postfix_str(f"cut {cut}: noise")
             try:
-                fn, info = _noise_fn(scenario, model, cut, last, data, model_digest, cache)
+                edge = _edge_noise(scenario, model, cut, last, data, model_digest, cache)
             except NoiseTrainingError as exc:
                 log.warning("cut %d: %s", cut, exc)
                 return {"skipped": f"noise training failed: {exc}"}
             local, remote = split(model, cut)
-            r = evaluate_cut(local, remote, data, fn, settings).as_dict()
-            return {**r, **info, "noise": "none" if fn is None else scenario.noise.method}
+            r = evaluate_cut(local, remote, data, edge and edge.apply, settings,
+                             edge and edge.knowledge,
+                             lambda stage: bar.set_postfix_str(f"cut {cut}: {stage}")).as_dict()
+            return {**r, **(edge.info if edge else {}),
+                    "noise": "none" if edge is None else scenario.noise.method}
 
         def save_json(d, path):
             with open(path, "w", encoding="utf-8") as f:
@@ -214,8 +251,11 @@ def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFram
             r = {**r, "noise_cache_hit": None}
         per_cut[str(cut)] = {**r, "result_cache_hit": hit}
         if "skipped" not in r:
-            rows.append({"cut": cut, **{c: r[c] for c in PRIVACY_COLUMNS + EXTRA_COLUMNS}})
-    frame = pd.DataFrame(rows, columns=["cut", *PRIVACY_COLUMNS, *EXTRA_COLUMNS])
+            rows.append({"cut": cut, "privacy_network": network,
+                         **{c: r[c] for c in PRIVACY_COLUMNS + PRIVACY_LABEL_COLUMNS
+                            + EXTRA_COLUMNS if c != "privacy_network"}})
+    frame = pd.DataFrame(rows, columns=["cut", *PRIVACY_COLUMNS, *PRIVACY_LABEL_COLUMNS,
+                                        *EXTRA_COLUMNS])
     dims = sorted({(v["mi_samples"], v["mi_dim_x"], v["mi_dim_y"]) for v in per_cut.values()
                    if "mi_samples" in v})
     n_s = dims[0][0] if dims else 0
@@ -234,13 +274,93 @@ def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFram
         "noise_method": scenario.noise.method, "cuts_requested": p.cuts, "cuts": cuts,
         "cut_0": method.input_note,
         "cut_L": "output sent without noise",
-        "adversary": ("standardize + PCA(<= 64) + logistic regression on transmitted tensors "
-                      "of the train split, noise sampled by the kernels; misclassification "
-                      "of the private label on the test split"),
+        "privacy_network": network, "allowed_loss_pct": scenario.noise.allowed_loss_pct,
+        "over_budget_cuts": [int(c) for c, w in zip(frame["cut"], frame["within_budget"])
+                             if w is not None and not w],
+        "tuples_rejected_fit": sum(v.get("tuples_rejected_fit", 0) for v in per_cut.values()),
+        "adversary": ADVERSARY_NOTE,
+        "reconstruction": RECONSTRUCTION_NOTE,
+        "randomness": RANDOMNESS_NOTE,
         "per_cut": per_cut,
     }
-    note = (f"privacy columns: {p.data} data ({data_id}), weights {weights['weights']}"
+    note = (f"privacy columns: measured on {network}; {p.data} data ({data_id}), weights "
+            f"{weights['weights']}"
             + (f"; {reduced_note}" if reduced_note else "")
             + f"; noise {scenario.noise.method}; MI estimator {estimator}; "
-            f"evaluated cuts {', '.join(map(str, frame['cut']))}, others empty")
+            f"evaluated cuts {', '.join(map(str, frame['cut']))}, others empty"
+            + over_budget_note(provenance["over_budget_cuts"],
+                               scenario.noise.allowed_loss_pct))
     return PrivacyOutcome(frame, provenance, note)
+
+
+def over_budget_note(cuts: list[int], allowed_pct: float) -> str:
+    if not cuts:
+        return ""
+    return (f"; OVER THE ACCURACY BUDGET on the test split ({allowed_pct:g} points allowed): "
+            f"cuts {', '.join(map(str, cuts))}")
+
+
+# printed value -> its interval column ("value ± half-width")
+INTERVALS = {"accuracy_loss_pct": "accuracy_loss_ci95", "mi_loss_pct": "mi_loss_ci95",
+             "private_misclass_pct": "private_misclass_ci95",
+             "recon_psnr_db": "recon_psnr_ci95"}
+
+
+def _cell(value, half) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if half is None or not math.isfinite(half):
+        return f"{value:.2f}"
+    return f"{value:.2f} ± {half:.2f}"
+
+
+def privacy_display(results: pd.DataFrame) -> pd.DataFrame:
+    """The evaluated rows of the privacy table, intervals beside their figures."""
+    rows = results[results["within_budget"].notna()].copy()
+    for col, ci in INTERVALS.items():
+        rows[col] = [_cell(v, h) for v, h in zip(rows[col], rows[ci])]
+    rows["within_budget"] = ["yes" if bool(w) else "NO" for w in rows["within_budget"]]
+    return rows
+
+
+def privacy_title(results: pd.DataFrame) -> str:
+    networks = sorted({str(n) for n in results["privacy_network"].dropna()})
+    return (f"Privacy by cut, measured on {', '.join(networks)} (95 % intervals as ±; "
+            "adversary error of the strongest adversary, chosen on held-out data):")
+
+
+def write_reconstruction_figure(path: Path, provenance: dict[str, Any]) -> list[Path]:
+    """Example reconstructions per evaluated cut: input, from the noiseless tensor, from the
+    transmitted one. Nothing is written when no cut holds image examples."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from core.atomic import write_atomic
+
+    cuts = [(c, v["recon_examples"]) for c, v in provenance.get("per_cut", {}).items()
+            if np.asarray(v.get("recon_examples", {}).get("input", [])).ndim == 3
+            and np.asarray(v["recon_examples"]["input"]).shape[1] > 1]
+    if not cuts:
+        return []
+    shown = len(cuts[0][1]["input"])
+    kinds = (("input", "input"), ("noiseless", "no noise"), ("noisy", "noised"))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig, axes = plt.subplots(len(cuts), 3 * shown, squeeze=False,
+                             figsize=(0.75 * 3 * shown, 0.8 * len(cuts) + 0.5))
+    try:
+        for r, (cut, ex) in enumerate(cuts):
+            for j in range(shown):
+                for k, (key, label) in enumerate(kinds):
+                    ax = axes[r, 3 * j + k]
+                    ax.imshow(np.asarray(ex[key][j]), cmap="gray", vmin=0, vmax=1)
+                    ax.set_xticks([]), ax.set_yticks([])
+                    if r == 0:
+                        ax.set_title(label, fontsize=5)
+            axes[r, 0].set_ylabel(f"cut {cut}", fontsize=6)
+        fig.suptitle("Reconstruction attack: inverse network on test inputs", fontsize=7)
+        write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=150,
+                                                   bbox_inches="tight"))
+    finally:
+        plt.close(fig)
+    return [Path(path)]

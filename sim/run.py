@@ -140,6 +140,9 @@ def run_scenario(scenario: Scenario, out_dir: Path, privacy: bool = True,
     if scenario.report.plots:
         plots = write_plots(out_dir, results, f"{describe(scenario, graph)}; "
                             f"{scenario_operating_point(scenario).describe()}")
+        from sim.privacy import write_reconstruction_figure
+        plots += write_reconstruction_figure(out_dir / "plots" / "reconstructions.png",
+                                             ev.privacy_record)
         files += plots
     wall["report_s"] = time.perf_counter() - t
     wall["total_s"] = time.perf_counter() - t0

@@ -29,7 +29,12 @@ RESULT_COLUMNS = [
     "accuracy_loss_pct", "snr_db", "mi_bits", "mi_loss_pct", "private_misclass_pct",
 ]
 PRIVACY_COLUMNS = ["accuracy", "accuracy_loss_pct", "snr_db", "mi_bits", "mi_loss_pct",
-                   "private_misclass_pct"]
+                   "private_misclass_pct", "accuracy_loss_ci95", "mi_loss_ci95",
+                   "private_misclass_ci95", "noiseless_misclass_pct", "recon_mse",
+                   "recon_psnr_db", "recon_psnr_ci95", "recon_ssim", "noise_randomness",
+                   "tuple_entropy_bits"]
+# privacy columns that hold words or flags (empty where not evaluated, like the others)
+PRIVACY_LABEL_COLUMNS = ["within_budget", "strongest_adversary", "privacy_network"]
 ENERGY_PARTS = ("edge_compute_mj", "noise_mj", "comm_mj", "cloud_compute_mj")
 
 BREAKDOWN_HEADERS = {
@@ -38,11 +43,23 @@ BREAKDOWN_HEADERS = {
     "edge_norm": "edge", "comm_norm": "comm.", "cloud_norm": "cloud",
     "total_norm": "total / cloud-only",
 }
-LATENCY_PRIVACY_HEADERS = {
+LATENCY_HEADERS = {
     "cut": "cut", "after_layer": "after layer", "sent_bytes": "sent (B)",
     "latency_ms": "latency (ms)", "latency_p99_ms": "p99 (ms)",
+}
+LATENCY_PRIVACY_HEADERS = {
+    **LATENCY_HEADERS,
     "accuracy_loss_pct": "acc. loss (pts)", "snr_db": "SNR (dB)",
     "mi_loss_pct": "MI loss (%)", "private_misclass_pct": "adversary error (%)",
+}
+# the printed privacy table (sim.privacy.privacy_display: "value ± half-width" cells)
+PRIVACY_HEADERS = {
+    "cut": "cut", "after_layer": "after layer", "accuracy_loss_pct": "acc. loss (pts)",
+    "within_budget": "within budget", "snr_db": "SNR (dB)", "mi_loss_pct": "MI loss (%)",
+    "private_misclass_pct": "adversary error (%)", "strongest_adversary": "strongest adversary",
+    "noiseless_misclass_pct": "noiseless error (%)", "recon_psnr_db": "recon. PSNR (dB)",
+    "recon_ssim": "recon. SSIM", "noise_randomness": "randomness",
+    "tuple_entropy_bits": "tuple entropy (bits)",
 }
 
 
@@ -107,6 +124,8 @@ def results_table(comp: CutComponents, lc: Mapping[str, np.ndarray],
                       "latency_ms", "latency_p99_ms", "latency_ci95_ms"):
                 cols[c] = np.where(sat, np.nan, np.asarray(cols[c], dtype=float))
     cols.update({c: np.nan for c in PRIVACY_COLUMNS})
+    cols.update({c: pd.Series([None] * len(comp.cut), dtype=object)
+                 for c in PRIVACY_LABEL_COLUMNS})
     df = pd.DataFrame(cols)
     return df[RESULT_COLUMNS + [c for c in df.columns if c not in RESULT_COLUMNS]]
 
@@ -127,6 +146,9 @@ def merge_privacy(results: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
         for col in PRIVACY_COLUMNS:
             value = row[col]
             out.loc[sel, col] = value if value is not None else math.nan
+        for col in PRIVACY_LABEL_COLUMNS:
+            if col in frame:
+                out.loc[sel, col] = row[col]
     return out
 
 

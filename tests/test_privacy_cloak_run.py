@@ -72,7 +72,7 @@ def test_cloak_through_sim_run(tmp_path, capsys):
     assert cut["noise"] == "cloak"
     assert (prov["model_cache_hit"], cut["noise_cache_hit"], cut["result_cache_hit"]) == \
         (False, False, False)
-    assert cut["private_misclass_pct"] > cut["private_misclass_clean_pct"]
+    assert cut["private_misclass_pct"] > cut["noiseless_misclass_pct"]
     assert cut["mi_bits"] < cut["mi_clean_bits"]
     assert list(prov["per_cut"]) == [str(CUT)]
 

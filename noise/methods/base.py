@@ -10,6 +10,7 @@ from core.cache import ArtifactCache
 from core.registry import Registry
 from core.schema import build
 from noise.evaluate import NoiseFn
+from noise.knowledge import NoiseKnowledge
 from noise.spec import NoiseSpec
 
 
@@ -35,6 +36,9 @@ class NoiseContext:
 class EdgeNoise:
     apply: NoiseFn                   # what the edge runs per request
     info: dict[str, Any]             # provenance for run.json (cache keys, tuples, files)
+    # what a collection-aware adversary knows (noise.knowledge); None: the method gives it no
+    # per-tuple view, and the figures that need one stay empty
+    knowledge: NoiseKnowledge | None = None
 
 
 class NoiseMethod:
@@ -98,7 +102,7 @@ def build_noise_spec(raw: Any, path: str = "noise") -> tuple[NoiseSpec | None, l
     for name, section in sections.items():
         options, sub = build(METHODS.get(name).options, section, f"{path}.{name}")
         problems += sub
-        if name == raw["method"]:
+        if name == raw.get("method"):
             chosen = options
     if problems or spec is None:
         return None, problems

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from noise.cost import cloak_work
+from noise.knowledge import NoiseKnowledge
 from noise.methods.base import (EdgeNoise, NoiseContext, NoiseFn, NoiseMethod,
                                 register_method)
 from noise.spec import CloakSpec
@@ -57,5 +58,10 @@ class Cloak(NoiseMethod):
             r = train_cloak(ctx.local, ctx.remote, ctx.data, options, ctx.spec.seed)
             return {"mean": r.mean, "scale": r.scale, "mask": r.mask}
         d, hit, digest = ctx.cache.get_or_build("cloak", ctx.key, ".npz", build, _save, _load)
-        return EdgeNoise(cloak_noise(d["mean"], d["scale"], d["mask"], options.distribution),
-                         {"noise_cache_key": digest, "noise_cache_hit": hit})
+        apply = cloak_noise(d["mean"], d["scale"], d["mask"], options.distribution)
+        # one "tuple": E[a'] = a * mask + M; the fresh E is all the randomness there is
+        knowledge = NoiseKnowledge(d["mask"].astype(np.float64).reshape(1, -1),
+                                   d["mean"].astype(np.float64).reshape(1, -1),
+                                   lambda a, seed, tuples: apply(a, seed),
+                                   tuple(d["mean"].shape))
+        return EdgeNoise(apply, {"noise_cache_key": digest, "noise_cache_hit": hit}, knowledge)
