@@ -9,15 +9,8 @@ from sim.cli import command
 from sim.config import load_scenario
 from core.errors import UserError
 from sim.report import markdown_table
+from sim.table import LATENCY_HEADERS, PRIVACY_HEADERS
 from sim.operating_costs import latency_display, stable_rows
-
-
-LATENCY_PRIVACY_HEADERS = {
-    "cut": "cut", "after_layer": "after layer", "sent_bytes": "sent (B)",
-    "latency_ms": "latency (ms)", "latency_p99_ms": "p99 (ms)",
-    "accuracy_loss_pct": "acc. loss (pts)", "snr_db": "SNR (dB)",
-    "mi_loss_pct": "MI loss (%)", "private_misclass_pct": "adversary error (%)",
-}
 
 
 @command("run")
@@ -38,16 +31,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         from sim.report import BREAKDOWN_HEADERS
         print(result.caption + "\n")
         print(markdown_table(bd, BREAKDOWN_HEADERS))
-        print("\nLatency (simulated, mean and p99) and privacy by cut:\n")
-        print(markdown_table(latency_display(result.results), LATENCY_PRIVACY_HEADERS))
+        print("\nLatency (simulated, mean and p99) by cut:\n")
+        print(markdown_table(latency_display(result.results), LATENCY_HEADERS))
+        _print_privacy(result.results)
         stable = stable_rows(result.results)      # saturated cuts have no steady state
+        # a cut whose noise breaks the accuracy budget on test is no candidate either
+        stable = stable[stable["within_budget"].map(lambda w: w is None or bool(w))]
         if len(stable):
             best = stable.loc[stable["total_mj"].idxmin()]
             fastest = stable.loc[stable["latency_ms"].idxmin()]
             print(f"\nlowest energy: cut {int(best['cut'])} ({best['total_mj']:.1f} mJ, "
                   f"{best['total_vs_cloud_only']:.2f}x cloud-only); lowest latency: cut "
                   f"{int(fastest['cut'])} ({fastest['latency_ms']:.1f} ms); saturated cuts "
-                  "skipped")
+                  "and cuts over the accuracy budget skipped")
         saturated = result.results.loc[result.results["saturated"].astype(bool), "cut"]
         if len(saturated):
             print(f"note: cuts {', '.join(map(str, saturated))} are saturated (a stage is "
@@ -55,6 +51,20 @@ def cmd_run(args: argparse.Namespace) -> int:
                   "max_rate_hz in results.csv is the rate each would sustain")
         print(f"wrote {len(result.files)} files to {out_dir}/ in {result.wall_s['total_s']:.1f} s")
     return 0
+
+
+def _print_privacy(results) -> None:
+    from sim.privacy import privacy_display, privacy_title
+
+    shown = privacy_display(results)
+    if not len(shown):
+        return
+    print("\n" + privacy_title(results) + "\n")
+    print(markdown_table(shown, PRIVACY_HEADERS))
+    over = shown.loc[shown["within_budget"] == "NO", "cut"]
+    if len(over):
+        print(f"note: at cuts {', '.join(map(str, over))} the noise breaks the accuracy budget "
+              "(noise.allowed_loss_pct) on the test split")
 
 
 @command("sweep")
