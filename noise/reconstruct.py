@@ -22,7 +22,8 @@ from torch import nn
 RECON_COMPONENTS = 256
 RECON_SIDE = 16
 HIDDEN = 256
-EPOCHS = 60
+EPOCHS = 40
+BATCH = 128
 EXAMPLES = 4                     # test images kept for the figure
 
 
@@ -100,11 +101,11 @@ def reconstruct(sent_train: np.ndarray, x_train: torch.Tensor, sent_test: np.nda
         torch.manual_seed(seed)
         net = nn.Sequential(nn.Linear(feats_tr.shape[1], HIDDEN), nn.ReLU(),
                             nn.Linear(HIDDEN, out), nn.Sigmoid())
-    opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-5)
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-5)
     flat = y_tr.reshape(len(y_tr), -1)
     with torch.enable_grad():
         for _ in range(epochs):
-            for idx in torch.randperm(len(flat), generator=gen).split(64):
+            for idx in torch.randperm(len(flat), generator=gen).split(BATCH):
                 opt.zero_grad()
                 F.mse_loss(net(feats_tr[idx]), flat[idx]).backward()
                 opt.step()

@@ -56,7 +56,7 @@ EXTRA_COLUMNS = ["fairness_gap_pct", "mi_clean_bits", "worst_tuple_loss_pct",
                  "recon_clean_ssim", "per_request_std"]
 RECONSTRUCTION_NOTE = (
     "inverse network (He et al., ACSAC 2019, black box): standardized transmitted tensor, PCA "
-    "<= 256, one hidden layer of 256, trained 60 epochs on the train split to output the "
+    "<= 256, one hidden layer of 256, trained 40 epochs on the train split to output the "
     "input's first channel average-pooled to <= 16 x 16; MSE, PSNR (range 1) and SSIM (7 x 7 "
     "Gaussian window) on the test split, with and without noise")
 RANDOMNESS_NOTE = (
