@@ -38,8 +38,9 @@ PAPER_STYLE = {
 PNG_DPI = 200
 CAPTION_FONT_PT = 6.5
 CAPTION_GID = "caption"      # tells the caption from the labels drawn on the data
-# Consecutive cuts sending the same bytes whose totals differ by less than this share are
-# the same choice (a ReLU or dropout after a conv): one bar stands for them.
+# Consecutive cuts sending the same bytes whose energy parts each differ by less than this
+# share of the total are the same choice (a ReLU or dropout after a conv): one bar
+# stands for them.
 DUPLICATE_REL_TOL = 0.01
 # Bars taller than this many times the tallest steady-state bar are clipped, value printed.
 CLIP_RATIO = 2.0
@@ -152,19 +153,21 @@ def _errors(df: pd.DataFrame, col: str, centre: np.ndarray) -> np.ndarray | None
 
 # ----------------------------------------------------------------------------- cut choice
 def shown_cuts(results: pd.DataFrame, keep: set[int]) -> tuple[pd.DataFrame, dict[int, list]]:
-    """The rows to draw: one per run of duplicate cuts (same bytes sent, total energy within
-    DUPLICATE_REL_TOL), its cheapest; cuts in `keep` are always drawn. Returns the rows and,
+    """The rows to draw: one per run of duplicate cuts (same bytes sent, each energy part
+    within DUPLICATE_REL_TOL of the total), its cheapest; cuts in `keep` are always drawn. Returns the rows and,
     per drawn cut, the cuts it stands for."""
     cuts = results["cut"].astype(int).to_numpy()
     sent = values(results, "sent_bytes")
     total = values(results, "total_mj")
+    parts = np.stack([np.nan_to_num(values(results, c)) for c, _ in ENERGY_STACK], axis=1)
     groups: list[list[int]] = []
     for i in range(len(results)):
         if groups:
             j = groups[-1][0]
-            same = sent[i] == sent[j] and abs(total[i] - total[j]) <= DUPLICATE_REL_TOL * max(
-                abs(total[j]), 1e-12)
-            if same:
+            tol = DUPLICATE_REL_TOL * max(abs(total[j]), 1e-12)
+            # part by part: where a saturated link dwarfs it, work moved from the cloud to the
+            # edge (a conv) still makes a different choice
+            if sent[i] == sent[j] and (np.abs(parts[i] - parts[j]) <= tol).all():
                 groups[-1].append(i)
                 continue
         groups.append([i])
@@ -184,7 +187,7 @@ def merge_note(merged: dict[int, list]) -> str:
     parts = [f"{k} stands for {', '.join(map(str, v))}" for k, v in folded.items() if v]
     if not parts:
         return ""
-    return (f" Cuts sending the same bytes at the same energy (within "
+    return (f" Cuts sending the same bytes with the same energy parts (within "
             f"{DUPLICATE_REL_TOL:.0%}) share one bar: {'; '.join(parts)}.")
 
 
@@ -246,9 +249,11 @@ def energy_figure(results: pd.DataFrame, caption: str):
             ax.set_ylim(0, ylim)
             for xi, t in zip(x, total):
                 if t > ylim:
-                    ax.annotate(f"{t:,.0f} mJ", (xi, ylim), xytext=(0, -2),
+                    ax.annotate(f"{t:,.0f} mJ", (xi, ylim), xytext=(0, -6),
                                 textcoords="offset points", rotation=90, ha="center",
-                                va="top", fontsize=6, color="white")
+                                va="top", fontsize=6, color="black",
+                                bbox={"boxstyle": "square,pad=0.1", "fc": "white",
+                                      "ec": "none", "alpha": 0.85})
                     ax.plot([xi], [ylim], marker="^", color="black", markersize=4,
                             clip_on=False, label="_clipped")
             note += f" Bars above {ylim:,.0f} mJ are clipped; their totals are printed."
