@@ -14,6 +14,7 @@ from pathlib import Path
 
 from core.cache import ArtifactCache
 from partitioner.graph import ModelGraph, graph_from_dict, graph_to_dict, profile_model
+from partitioner.sources import model_identity
 from partitioner.zoo import split_family
 
 
@@ -41,7 +42,8 @@ def cached_profile(cache_dir: str | None, model: str, input_shape: tuple[int, ..
     member = split_family(model)
     if member is not None and member[0] == "nb201":
         return profile_model(model, input_shape, input_dtype, activation_dtype, num_classes, width)
-    key = {"kind": "profile", "model": model,
+    # a file source's key holds its content hash: editing the file re-profiles it
+    key = {"kind": "profile", "model": model_identity(model),
            "input_shape": list(input_shape) if input_shape is not None else None,
            "input_dtype": input_dtype, "activation_dtype": activation_dtype,
            "num_classes": num_classes, "width": width, "code": _partitioner_code_digest()}

@@ -292,3 +292,15 @@ def test_onnx_converters_compute_what_onnx_specifies(tmp_path):
     linear = {l.name: l.macs for l in g.layers if l.op_type == "linear"}
     assert linear == {"fc": 4 * 6, "proj": 6 * 6}
     assert next(l for l in g.layers if l.op_type == "matmul").macs == 3 * 3 * 2
+
+
+def test_cached_profile_follows_an_edited_model_file(tmp_path):
+    from sim.profiles import cached_profile
+
+    path = _write(tmp_path, "from torch import nn\n"
+                            "def make(): return nn.Sequential(nn.Linear(4, 3), nn.ReLU())\n")
+    first = cached_profile(str(tmp_path / "cache"), f"{path}:make", (4,))
+    path.write_text("from torch import nn\n"
+                    "def make(): return nn.Sequential(nn.Linear(4, 5), nn.ReLU())\n")
+    second = cached_profile(str(tmp_path / "cache"), f"{path}:make", (4,))
+    assert (first.total_macs, second.total_macs) == (12, 20)
