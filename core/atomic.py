@@ -33,6 +33,24 @@ def remove_stale_temporaries(path: Path) -> None:
             tmp.unlink(missing_ok=True)
 
 
+def check_output_dir(path: str | Path, what: str) -> Path:
+    """`path` is, or can become, a writable folder; else a UserError naming `what`."""
+    from core.errors import UserError
+
+    path = Path(path)
+    try:
+        if path.exists() and not path.is_dir():
+            raise UserError(f"{what} {str(path)!r} is a file, not a folder")
+        existing = next(p for p in (path, *path.parents) if p.exists())
+        if not existing.is_dir():
+            raise UserError(f"{what} {str(path)!r}: {str(existing)!r} is a file, not a folder")
+    except OSError as exc:                     # e.g. a name longer than the file system allows
+        raise UserError(f"{what} {str(path)[:80]!r}: {exc.strerror or exc}") from None
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"{what} {str(path)!r}: {str(existing)!r} is not writable")
+    return path
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

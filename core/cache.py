@@ -20,11 +20,12 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
-from core.atomic import write_atomic
+from core.atomic import check_output_dir, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ class ArtifactCache:
 
     def __init__(self, root: str | os.PathLike | None = None) -> None:
         self.root = cache_dir(root)
+        # named by --cache-dir or $SPLITSIM_CACHE_DIR: a mistake there is the user's
+        check_output_dir(self.root, f"cache folder (--cache-dir or ${ENV_VAR})")
 
     def paths(self, kind: str, key: dict[str, Any], suffix: str) -> tuple[Path, Path]:
         base = self.root / kind / key_digest(key)
@@ -111,6 +114,9 @@ class ArtifactCache:
 
     def _drop(self, *paths: Path) -> None:
         for p in paths:
+            if p.is_dir() and not p.is_symlink():    # something else put a folder there
+                shutil.rmtree(p, ignore_errors=True)
+                continue
             try:
                 p.unlink()
             except FileNotFoundError:

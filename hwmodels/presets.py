@@ -65,7 +65,7 @@ _PRESET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
 def preset_path(category: str, name: str) -> Path:
     if not is_preset_file(name) and not _PRESET_NAME.match(name):
         raise UnknownNameError(f"{name[:60]!r}{'...' if len(name) > 60 else ''} is not a "
-                               f"{CATEGORIES[category].what} preset name; known: "
+                               f"{CATEGORIES[category].what} name; known: "
                                f"{', '.join(preset_names(category))} (or a preset .yaml file)")
     if is_preset_file(name):
         path = Path(name)

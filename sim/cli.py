@@ -6,22 +6,11 @@ import logging
 import os
 import signal
 import sys
-from typing import Callable
 
-from noise.collection import CollectionError
-from core.registry import UnknownNameError
 from core.errors import UserError
-
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
-
-
-def command(name: str):
-    def deco(fn):
-        if name in COMMANDS:
-            raise ValueError(f"command {name!r} registered twice")
-        COMMANDS[name] = fn
-        return fn
-    return deco
+from core.registry import UnknownNameError
+from noise.collection import CollectionError
+from sim.commands import COMMANDS
 
 
 DEVICES_DESCRIPTION = (
@@ -140,8 +129,11 @@ def torch_threads() -> int | None:
 def main(argv: list[str] | None = None) -> int:
     # Piping into `head` must end quietly, not with a BrokenPipeError traceback.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # -v works anywhere on the line, not only before the subcommand
+    verbose = any(a in ("-v", "--verbose") for a in argv)
+    args = build_parser().parse_args([a for a in argv if a not in ("-v", "--verbose")])
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     threads = torch_threads()
     if threads is not None:
@@ -149,13 +141,14 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(threads)
     name = args.command if args.command != "noise" else f"noise {args.noise_command}"
     try:
-        return COMMANDS[name](args)
+        return COMMANDS.get(name)(args)
     except (UserError, UnknownNameError, CollectionError) as exc:
         problems = exc.problems if isinstance(exc, UserError) else [str(exc)]
         for line in problems:
             print(f"error: {line}", file=sys.stderr)
         return 2
+    except OSError as exc:          # a place the machine will not let us read or write
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
-
-# Command implementations register themselves on import.
-from sim import commands  # noqa: E402,F401

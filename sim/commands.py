@@ -1,16 +1,22 @@
-"""Implementations of the `sim` subcommands (registered into sim.cli.COMMANDS)."""
+"""Implementations of the `sim` subcommands, registered into COMMANDS (`sim.cli` parses the
+arguments and dispatches)."""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 
-from sim.cli import command
+from core.atomic import check_output_dir
+from core.registry import Registry
 from sim.config import load_scenario
 from core.errors import UserError
 from sim.report import markdown_table
-from sim.table import LATENCY_HEADERS, PRIVACY_HEADERS
+from sim.table import BREAKDOWN_HEADERS, LATENCY_HEADERS, PRIVACY_HEADERS
 from sim.operating_costs import latency_display, stable_rows
+
+
+COMMANDS: Registry = Registry("command")
+command = COMMANDS.register
 
 
 @command("run")
@@ -18,17 +24,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.run import run_scenario
 
     scenario = load_scenario(args.config, args.set)
-    out_dir = Path(args.out) if args.out else Path("results") / scenario.name
+    out_dir = check_output_dir(Path(args.out) if args.out else Path("results") / scenario.name,
+                               "--out")
     result = run_scenario(scenario, out_dir, privacy=not args.no_privacy,
                           progress=sys.stderr.isatty(), cache_dir=args.cache_dir)
     bd = result.breakdown
     if args.format == "csv":
         print(bd.to_csv(index=False, float_format="%.6g"), end="")
     elif args.format == "latex":
-        from sim.report import BREAKDOWN_HEADERS, latex_table
+        from sim.report import latex_table
         print(latex_table(bd, BREAKDOWN_HEADERS, result.caption), end="")
     else:
-        from sim.report import BREAKDOWN_HEADERS
         print(result.caption + "\n")
         print(markdown_table(bd, BREAKDOWN_HEADERS))
         print("\nLatency (simulated, mean and p99) by cut:\n")
@@ -75,10 +81,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 @command("validate")
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.run import check_cuts, scenario_graph
+    from sim.run import scenario_graph
 
-    scenario = load_scenario(args.config, args.set)
-    check_cuts(scenario, scenario_graph(scenario))
+    scenario = load_scenario(args.config, args.set, check_cuts=True)
+    scenario_graph(scenario)            # the network must profile at the configured shape
     print(f"{args.config}: OK (scenario {scenario.name}, config hash {scenario.config_hash})")
     return 0
 
@@ -159,14 +165,16 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
 @command("noise train")
 def cmd_noise_train(args: argparse.Namespace) -> int:
+    from noise.methods import METHODS, get_method
     from noise.train import NoiseTrainingError, run_noise_training
     from sim.run import scenario_graph
 
     scenario = load_scenario(args.config, args.set)
     graph = scenario_graph(scenario)
-    if scenario.noise.method != "shredder":
+    if not get_method(scenario.noise.method).trains_collection_file:
+        able = [n for n in METHODS.names() if METHODS.get(n).trains_collection_file]
         raise UserError(f"noise.method is {scenario.noise.method!r}: `sim noise train` builds "
-                        "Shredder collections; set noise.method: shredder")
+                        f"collection files for {', '.join(able)}; set noise.method to one")
     cuts = args.cut or (list(scenario.privacy.cuts) if not isinstance(scenario.privacy.cuts, str)
                         else None)
     if not cuts:
@@ -177,7 +185,8 @@ def cmd_noise_train(args: argparse.Namespace) -> int:
     if bad:
         raise UserError(f"--cut {bad}: Shredder needs an intermediate valid cut; valid: "
                         f"{[c.cut for c in graph.cuts if 0 < c.cut < graph.num_layers]}")
-    out_dir = Path(args.out) if args.out else Path("results") / scenario.name / "noise"
+    out_dir = check_output_dir(
+        Path(args.out) if args.out else Path("results") / scenario.name / "noise", "--out")
     for k in cuts:
         path = out_dir / f"{scenario.workload.model}_cut{k}.npz"
         try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 
 from hwmodels.cost import ComputeTarget, layer_costs
 from hwmodels.link import LinkModel
@@ -19,17 +18,6 @@ from noise.cost import noise_host_target
 from noise.methods import get_method
 from noise.spec import NoiseSpec
 from partitioner.types import DTYPE_BYTES, Cut, LayerProfile, dtype_bytes
-
-# Columns of results.csv in contract order (DESIGN.md section 3).
-RESULT_COLUMNS = [
-    "cut", "after_layer", "sent_bytes", "edge_compute_ms", "noise_ms", "uplink_ms",
-    "cloud_compute_ms", "downlink_ms", "latency_ms", "latency_p99_ms", "edge_compute_mj",
-    "noise_mj", "comm_mj", "cloud_compute_mj", "total_mj", "total_vs_cloud_only", "accuracy",
-    "accuracy_loss_pct", "snr_db", "mi_bits", "mi_loss_pct", "private_misclass_pct",
-]
-PRIVACY_COLUMNS = ["accuracy", "accuracy_loss_pct", "snr_db", "mi_bits", "mi_loss_pct",
-                   "private_misclass_pct"]
-
 
 @dataclass(frozen=True)
 class NoiseCostModel:
@@ -190,51 +178,3 @@ def link_costs(up_bytes, down_bytes, link: LinkModel) -> dict[str, np.ndarray]:
     comm_j = (link.promotion_energy_j + link.tail_energy_j + link.uplink_energy_j(up_bytes)
               + link.downlink_energy_j(down_bytes))
     return {"uplink_s": uplink_s, "downlink_s": downlink_s, "comm_j": comm_j}
-
-
-def results_frame(comp: CutComponents, link: dict[str, np.ndarray]) -> pd.DataFrame:
-    """The contract's results table from cut components and link costs (privacy empty).
-
-    With `sim.operating_costs.operating_link_costs` the latency and energy are at the
-    operating point (NaN latency where saturated); with `link_costs`, of isolated requests."""
-    latency_s = link.get("latency_s")
-    if latency_s is None:
-        latency_s = (comp.edge_s + comp.noise_s + link["uplink_s"] + comp.cloud_s
-                     + link["downlink_s"])
-    df = pd.DataFrame({
-        "cut": comp.cut, "after_layer": comp.after_layer,
-        "sent_bytes": comp.up_bytes.astype(np.int64),
-        "edge_compute_ms": comp.edge_s * 1e3, "noise_ms": comp.noise_s * 1e3,
-        "uplink_ms": link["uplink_s"] * 1e3, "cloud_compute_ms": comp.cloud_s * 1e3,
-        "downlink_ms": link["downlink_s"] * 1e3, "latency_ms": latency_s * 1e3,
-        "latency_p99_ms": link.get("latency_p99_s", latency_s) * 1e3,
-        "edge_compute_mj": comp.edge_j * 1e3, "noise_mj": comp.noise_j * 1e3,
-        "comm_mj": link["comm_j"] * 1e3, "cloud_compute_mj": comp.cloud_j * 1e3,
-    })
-    df["total_mj"] = df[["edge_compute_mj", "noise_mj", "comm_mj", "cloud_compute_mj"]].sum(axis=1)
-    cloud_only = df.loc[df["cut"] == 0, "total_mj"]
-    df["total_vs_cloud_only"] = df["total_mj"] / float(cloud_only.iloc[0])
-    for col in PRIVACY_COLUMNS:
-        df[col] = np.nan
-    return df[RESULT_COLUMNS]
-
-
-def cut_costs(graph: ModelGraph, edge: ComputeTarget, cloud: ComputeTarget, link: LinkModel,
-              noise: NoiseCostModel, batch_size: int = 1) -> pd.DataFrame:
-    """One row per valid cut with the contract's cost columns (privacy columns empty)."""
-    comp = cut_components(graph, edge, cloud, noise, batch_size)
-    return results_frame(comp, link_costs(comp.up_bytes, comp.down_bytes, link))
-
-
-def energy_breakdown(results: pd.DataFrame) -> pd.DataFrame:
-    """Edge / communication / cloud energy per cut, absolute and normalized to cloud-only."""
-    cloud_only_mj = float(results.loc[results["cut"] == 0, "total_mj"].iloc[0])
-    df = pd.DataFrame({
-        "cut": results["cut"], "after_layer": results["after_layer"],
-        "edge_mj": results["edge_compute_mj"] + results["noise_mj"],
-        "comm_mj": results["comm_mj"], "cloud_mj": results["cloud_compute_mj"],
-    })
-    df["total_mj"] = df["edge_mj"] + df["comm_mj"] + df["cloud_mj"]
-    for col in ("edge", "comm", "cloud", "total"):
-        df[f"{col}_norm"] = df[f"{col}_mj"] / cloud_only_mj
-    return df

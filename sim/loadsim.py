@@ -1,4 +1,5 @@
-"""Requests under load: the discrete-event simulator run for every cut, merged into results.
+"""Requests under load: the discrete-event simulator run for every cut (`sim.table` turns the
+results into columns).
 
 The closed-form table prices one isolated request; here each cut's stage costs feed
 `sim.des.simulate` (simpy, or the exact numba fast path), which adds queueing on the edge
@@ -7,14 +8,13 @@ device and the shared cloud, radio promotion and tail sharing, and confidence in
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from tqdm import tqdm
 
 from hwmodels.cost import ComputeTarget, layer_costs
 from hwmodels.link import LinkModel
 from partitioner.graph import ModelGraph
 from sim.costs import CutComponents, layers_at_dtype
-from sim.des import LATENCY_PARTS, CloudQueue, CutResult, SimSettings, StageCosts, simulate
+from sim.des import CloudQueue, CutResult, SimSettings, StageCosts, simulate
 
 def cloud_batch_latencies_s(graph: ModelGraph, cloud: ComputeTarget, batch_size: int,
                             max_batch: int, cloud_dtype: str | None = None) -> np.ndarray:
@@ -78,20 +78,3 @@ def bottleneck_utilization(comp: CutComponents, link: LinkModel, settings: SimSe
         rate_hz * link.downlink_transmit_s(comp.down_bytes) / settings.clients,
     ])
     return stages.max(axis=0)
-
-
-def merge_simulated(results: pd.DataFrame, sims: dict[int, CutResult],
-                    utilization: np.ndarray | None) -> pd.DataFrame:
-    """Latency columns from the simulation; energy stays per isolated inference, with the
-    simulated energy under load (idle power and shared radio tail included) beside it."""
-    df = results.copy()
-    rows = [sims[int(k)] for k in df["cut"]]
-    for col in LATENCY_PARTS:     # simulated means, under the results.csv column names
-        df[col] = [r.latency_parts_ms[col] for r in rows]
-    df["latency_ms"] = [r.latency_ms.mean for r in rows]
-    df["latency_ci95_ms"] = [r.latency_ms.half_width for r in rows]
-    df["latency_p99_ms"] = [r.latency_p99_ms.mean for r in rows]
-    df["sim_total_mj"] = [r.energy_mj["total_mj"].mean for r in rows]
-    df["sim_replications"] = [r.replications for r in rows]
-    df["bottleneck_utilization"] = np.nan if utilization is None else utilization
-    return df

@@ -8,7 +8,8 @@ from hwmodels.link import LinkModel
 from hwmodels.presets import device_preset, link_preset
 from partitioner.graph import profile_model
 from partitioner.types import ConvShape, LayerProfile
-from sim.costs import NoiseCostModel, cut_costs, energy_breakdown
+from sim.costs import NoiseCostModel
+from sim.table import cut_costs, energy_breakdown
 
 DEV = DeviceModel(name="toy", kind="gpu", clock_mhz=1000, peak_gflops={"fp32": 100.0},
                   memory_bandwidth_gbps=10.0, efficiency={"conv2d": 0.5, "default": 0.25},

@@ -64,6 +64,7 @@ def objective_of(args: argparse.Namespace):
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     # Imported here: the parser above must stay cheap for every other `sim` command.
+    from core.atomic import check_output_dir
     from core.errors import UserError
     from sim.config import load_config
     from sim.sweep.executors import make_executor
@@ -76,7 +77,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     objective = objective_of(args)                       # option mistakes first, then config
     base, base_dir = load_config(args.config, args.set)
     plan = plan_sweep(base, args.grid, args.sample, args.seed, args.cost_only, base_dir)
-    out_dir = Path(args.out) if args.out else Path("results") / str(base["name"]) / "sweep"
+    out_dir = check_output_dir(
+        Path(args.out) if args.out else Path("results") / str(base["name"]) / "sweep", "--out")
     options = SweepOptions(cost_only=args.cost_only, privacy=not args.no_privacy,
                            chunk_size=args.chunk_size, restart=args.restart,
                            progress=not args.no_progress, plots=not args.no_plots)

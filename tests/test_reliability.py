@@ -1,0 +1,225 @@
+"""Regression tests for the reliability defects (issue 18, D1-D14): each bad input exits 2 with
+an `error:` line naming the key or file before any work, or runs correctly; nothing partial is
+written; numbers are finite."""
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from partitioner.zoo import build_model
+from sim.cli import main
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+LENET = str(CONFIGS / "tx2_lenet.yaml")
+VGG = str(CONFIGS / "tx2_vgg16.yaml")
+
+
+def cli(capsys, *args: str, bound_s: float = 60.0) -> tuple[int, str]:
+    """Run the CLI in-process: no traceback, and a refusal comes before any work (bound_s)."""
+    t0 = time.perf_counter()
+    code = main(list(args))
+    err = capsys.readouterr().err
+    assert time.perf_counter() - t0 < bound_s, args
+    assert "Traceback" not in err
+    return code, err
+
+
+def refused(capsys, *args: str, says: str, bound_s: float = 60.0) -> str:
+    code, err = cli(capsys, *args, bound_s=bound_s)
+    assert code == 2, err
+    assert all(line.startswith("error: ") for line in err.strip().splitlines()), err
+    assert says in err, err
+    return err
+
+
+# ------------------------------------------------------------------- D4: non-finite, overflow
+@pytest.mark.parametrize("key,value", [
+    ("link.alpha_up_mw_per_mbps", ".inf"), ("link.beta_mw", ".inf"),
+    ("link.uplink_mbps", ".inf"), ("link.downlink_mbps", "1e308"),
+    ("sim.arrival.rate_hz", ".inf"), ("sim.arrival.rate_hz", ".nan"),
+    ("edge.device.active_power_w", ".inf"), ("link.rtt_ms", ".nan"),
+])
+def test_d4_non_finite_values_are_refused(capsys, key, value):
+    refused(capsys, "validate", LENET, "--set", f"{key}={value}", says=f"error: {key}: ")
+
+
+def test_d4_batch_size_that_would_overflow_bytes(capsys):
+    refused(capsys, "validate", LENET, "--set", "workload.batch_size=1000000000000000000",
+            says="workload.batch_size: ")
+
+
+# ------------------------------------------------------------------- D5: bounded work
+@pytest.mark.parametrize("key,value", [
+    ("sim.requests", 10 ** 8), ("sim.clients", 10 ** 7), ("cloud.gpus", 10 ** 9),
+    ("cloud.max_batch", 10 ** 9), ("sim.replications", 10 ** 9),
+])
+def test_d5_sizes_past_their_ceiling_are_refused_up_front(capsys, key, value):
+    err = refused(capsys, "run", LENET, "--no-privacy", "--set", f"{key}={value}",
+                  "--set", "sim.ci_rel_tol=0", says=f"{key}: is {value:,}; at most")
+    assert len(err) < 400
+
+
+def test_d5_sweep_sample_past_its_ceiling(capsys, tmp_path):
+    refused(capsys, "sweep", LENET, "--grid", "link.uplink_mbps=1:100", "--sample",
+            "1000000000", "--cost-only", "--out", str(tmp_path / "s"),
+            says="1,000,000,000 configurations; at most 1,000,000")
+    assert not (tmp_path / "s").exists()
+
+
+def test_d5_alias_bomb_in_cuts_is_refused_quickly(capsys, tmp_path):
+    bomb = "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
+        f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcdef", "bcdefg"))
+    config = tmp_path / "bomb.yaml"
+    config.write_text(bomb + (CONFIGS / "tx2_lenet.yaml").read_text().replace(
+        "cuts: [8, 12]", "cuts: *g"))
+    err = refused(capsys, "validate", str(config), says="once aliases are expanded")
+    assert len(err) < 400
+
+
+# ------------------------------------------------------------------- D6: shapes
+@pytest.mark.parametrize("shape", ["[3, 8, 8]", "[3, 224]", "[]"])
+def test_d6_input_shape_the_network_cannot_take(capsys, shape):
+    refused(capsys, "validate", VGG, "--set", f"workload.input_shape={shape}",
+            says="error: ")
+
+
+# ------------------------------------------------------------------- D7: what a file holds
+@pytest.mark.parametrize("content,says", [
+    (b"\xff\xfe\x00n\x00a\x00m\x00e", "is not UTF-8 text"),                  # UTF-16
+    (b"\x89PNG\r\n\x1a\n\x00\x00", "is not UTF-8 text"),                      # binary
+    (b"name: x\n" + b"edge: " + b"{a: " * 200 + b"1" + b"}" * 200, "nesting deeper than"),
+    (b"x: &x [*x]\nname: y\n", "recursive alias"),
+    (b"sim: {requests: " + b"9" * 5000 + b"}\n", "YAML cannot represent"),
+])
+def test_d7_files_that_are_not_configs(capsys, tmp_path, content, says):
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(content)
+    refused(capsys, "validate", str(path), says=says)
+
+
+def test_d7_overlong_preset_name_and_sourced_value_as_device(capsys):
+    refused(capsys, "validate", LENET, "--set", "link.preset=" + "x" * 300,
+            says="is not a link preset name")
+    refused(capsys, "validate", LENET, "--set", "edge.device={value: 1, source: s}",
+            says="edge.device: expected a preset name or a mapping of fields")
+
+
+# ------------------------------------------------------------------- D8: validate = run
+@pytest.mark.parametrize("sets,says", [
+    (["link=null"], "link: required section is missing"),
+    ([f"name={'n' * 1_000_000}"], "name: "),
+    (["link.rtt_ms=.nan"], "link.rtt_ms: must be a finite number"),
+])
+def test_d8_what_validate_accepts_runs(capsys, tmp_path, sets, says):
+    args = [a for s in sets for a in ("--set", s)]
+    refused(capsys, "validate", LENET, *args, says=says)
+    refused(capsys, "run", LENET, "--no-privacy", "--out", str(tmp_path / "o"), *args,
+            says=says)
+    assert not (tmp_path / "o").exists()
+
+
+# ------------------------------------------------------------------- D9: places to write
+def test_d9_out_and_cache_dir_that_are_files(capsys, tmp_path):
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    refused(capsys, "run", LENET, "--no-privacy", "--out", str(a_file), says="is a file")
+    refused(capsys, "run", LENET, "--no-privacy", "--out", str(a_file / "sub"),
+            says="is a file, not a folder")
+    refused(capsys, "noise", "train", LENET, "--cut", "8", "--out", str(a_file),
+            says="is a file")
+    refused(capsys, "sweep", LENET, "--grid", "link.uplink_mbps=1,2", "--cost-only",
+            "--out", str(a_file), says="is a file")
+    refused(capsys, "run", LENET, "--no-privacy", "--cache-dir", str(a_file),
+            "--out", str(tmp_path / "o"), says="cache folder")
+    assert a_file.read_text() == "x"
+
+
+def test_d9_cache_payload_replaced_by_a_folder_is_rebuilt(capsys, tmp_path):
+    cache = tmp_path / "cache"
+    assert cli(capsys, "run", LENET, "--no-privacy", "--out", str(tmp_path / "a"),
+               "--cache-dir", str(cache))[0] == 0
+    payloads = list((cache / "profiles").glob("*.profile"))
+    assert payloads
+    for p in payloads:
+        p.unlink()
+        p.mkdir()
+    assert cli(capsys, "run", LENET, "--no-privacy", "--out", str(tmp_path / "b"),
+               "--cache-dir", str(cache))[0] == 0
+    assert all(p.is_file() for p in payloads)
+    assert ((tmp_path / "a" / "results.csv").read_bytes()
+            == (tmp_path / "b" / "results.csv").read_bytes())
+
+
+# ------------------------------------------------------------------- D12: duplicate keys
+def test_d12_a_section_given_twice(capsys, tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text((CONFIGS / "tx2_lenet.yaml").read_text() + "\nworkload: {model: vgg16}\n")
+    refused(capsys, "validate", str(path), says="key 'workload' is given twice")
+
+
+# ------------------------------------------------------------------- D14: containment
+def test_d14_names_and_presets_stay_inside(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    refused(capsys, "run", LENET, "--no-privacy", "--set", "name=../../escaped",
+            says="name: '../../escaped' must be")
+    assert not (tmp_path.parent.parent / "escaped").exists()
+    outside = tmp_path / "x.yaml"
+    outside.write_text("peak_gflops: {fp32: 1}\n")
+    refused(capsys, "validate", LENET, "--set", "edge.device=../../../" + str(tmp_path) + "/x",
+            says="is not a device name")
+
+
+def test_d14_written_files_follow_the_umask(capsys, tmp_path):
+    old = os.umask(0o022)
+    try:
+        assert cli(capsys, "run", LENET, "--no-privacy", "--out", str(tmp_path / "o"))[0] == 0
+    finally:
+        os.umask(old)
+    assert (tmp_path / "o" / "results.csv").stat().st_mode & 0o777 == 0o644
+
+
+def test_missing_collection_file_is_reported_by_validate(capsys, tmp_path):
+    refused(capsys, "validate", LENET, "--set", f"noise.collection_path={tmp_path}/none.npz",
+            says=f"noise.collection_path: file '{tmp_path}/none.npz' not found")
+
+
+def test_verbose_flag_after_the_subcommand(capsys, tmp_path):
+    code, _ = cli(capsys, "validate", LENET, "-v")
+    assert code == 0
+
+
+# ------------------------------------------------------------------- D1, D2: content keys
+def _weights(path: Path, seed: int) -> Path:
+    torch.manual_seed(seed)
+    torch.save(build_model("lenet5", (1, 28, 28), 2).state_dict(), path)
+    return path
+
+
+@pytest.mark.slow
+def test_d2_replacing_the_weights_file_gives_new_results(capsys, tmp_path):
+    weights = _weights(tmp_path / "w.pt", 0)
+    args = ["run", LENET, "--cache-dir", str(tmp_path / "c"), "--set",
+            f"privacy.weights={weights}", "--set", "privacy.cuts=[8]", "--set",
+            "report.plots=false", "--set", "noise.method=none"]
+    assert cli(capsys, *args, "--out", str(tmp_path / "a"), bound_s=900)[0] == 0
+    _weights(weights, 1)                       # same path, other weights
+    assert cli(capsys, *args, "--out", str(tmp_path / "b"), bound_s=900)[0] == 0
+    a = json.loads((tmp_path / "a" / "run.json").read_text())["privacy_provenance"]
+    b = json.loads((tmp_path / "b" / "run.json").read_text())["privacy_provenance"]
+    assert b["per_cut"]["8"]["result_cache_hit"] is False
+    assert a["per_cut"]["8"]["mi_bits"] != b["per_cut"]["8"]["mi_bits"]
+
+
+@pytest.mark.slow
+def test_d1_a_collection_file_is_read_even_with_a_warm_cache(capsys, tmp_path):
+    args = ["run", LENET, "--cache-dir", str(tmp_path / "c"), "--set", "privacy.cuts=[8]",
+            "--set", "report.plots=false"]
+    assert cli(capsys, *args, "--out", str(tmp_path / "a"), bound_s=900)[0] == 0   # warm
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(np.random.default_rng(0).bytes(8192))
+    refused(capsys, *args, "--out", str(tmp_path / "b"), "--set",
+            f"noise.collection_path={junk}", says="collection", bound_s=900)
