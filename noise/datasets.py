@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -90,6 +91,18 @@ def _digits(ref: str, input_shape: tuple[int, ...], seed: int) -> Dataset:
     return ds
 
 
+# Reading needs this many samples; the privacy figures need more (MIN_TEST_SAMPLES).
+MIN_SAMPLES = 20
+# The test split must hold enough samples for the k-NN MI estimate and its resampled interval
+# (k + 2 = 5 in 80 % subsets) and the adversaries' scores: 10 (a data set of about 50).
+MIN_TEST_SAMPLES = 10
+# Labels index a classifier's outputs: more classes than this is a mistake in the file (a
+# label of 1e9 would ask for a 336 GB output layer).
+MAX_CLASSES = 1_000
+# Images are size-checked before they are decoded (a 700-byte PNG may claim 40000 x 40000).
+MAX_IMAGE_PIXELS = 4096 * 4096
+
+
 def _labels(path: str, name: str, arr: np.ndarray, n: int) -> np.ndarray:
     if arr.shape != (n,):
         raise DataError(f"{path}: {name!r} has shape {list(arr.shape)}, expected [{n}] "
@@ -97,6 +110,9 @@ def _labels(path: str, name: str, arr: np.ndarray, n: int) -> np.ndarray:
     if not np.issubdtype(arr.dtype, np.integer) or (arr.size and arr.min() < 0):
         raise DataError(f"{path}: {name!r} must hold non-negative integer labels, "
                         f"got dtype {arr.dtype}")
+    if arr.size and arr.max() >= MAX_CLASSES:
+        raise DataError(f"{path}: {name!r} holds label {int(arr.max())}; labels are class "
+                        f"numbers 0..{MAX_CLASSES - 1}")
     return arr
 
 
@@ -108,7 +124,7 @@ def load_npz(path: str, input_shape: tuple[int, ...], seed: int) -> Dataset:
             arrays = {k: z[k] for k in z.files}
     except FileNotFoundError:
         raise DataError(f"{path}: data file not found") from None
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path}: not a readable .npz ({exc}); {expected}") from None
     missing = [k for k in ("x", "y_public") if k not in arrays]
     unknown = sorted(set(arrays) - {"x", "y_public", "y_private"})
@@ -116,8 +132,9 @@ def load_npz(path: str, input_shape: tuple[int, ...], seed: int) -> Dataset:
         what = ", ".join([f"missing {k!r}" for k in missing] + [f"unknown {k!r}" for k in unknown])
         raise DataError(f"{path}: {what}; {expected}")
     x = arrays["x"]
-    if x.ndim not in (2, 3, 4) or len(x) < 20:
-        raise DataError(f"{path}: 'x' has shape {list(x.shape)}; {expected} with N >= 20")
+    if x.ndim not in (2, 3, 4) or len(x) < MIN_SAMPLES:
+        raise DataError(f"{path}: 'x' has shape {list(x.shape)}; {expected} with "
+                        f"N >= {MIN_SAMPLES}")
     if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
         raise DataError(f"{path}: 'x' has dtype {x.dtype}, expected uint8 or float")
     n = len(x)
@@ -148,9 +165,18 @@ def _visible(folder: Path) -> list[Path]:
 def _read_image(f: Path) -> np.ndarray:
     """(H, W, C) floats in [0, 1]: PNG comes as floats, other formats as integers."""
     import matplotlib.image as mpimg
+    from PIL import Image
 
     try:
+        with Image.open(f) as probe:        # reads the header only
+            width, height = probe.size
+        if width * height > MAX_IMAGE_PIXELS:
+            raise DataError(f"{f}: {width} x {height} pixels; images are at most "
+                            f"{MAX_IMAGE_PIXELS:,} pixels (they are scaled to the input size)")
         img = np.asarray(mpimg.imread(f))
+    except Image.DecompressionBombError:
+        raise DataError(f"{f}: claims more pixels than Pillow will decode; images are at most "
+                        f"{MAX_IMAGE_PIXELS:,} pixels") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:   # Pillow's decoding errors
         raise DataError(f"{f}: not a readable image ({exc})") from None
     if np.issubdtype(img.dtype, np.integer):
@@ -186,9 +212,9 @@ def load_image_folder(path: str, input_shape: tuple[int, ...], seed: int) -> Dat
         raise DataError(f"{path}: class folder(s) {', '.join(map(repr, empty))} hold no "
                         f"images ({', '.join(IMAGE_SUFFIXES)}); every class folder needs at "
                         "least one")
-    if len(labels) < 20:
+    if len(labels) < MIN_SAMPLES:
         raise DataError(f"{path}: found {len(labels)} images in {len(classes)} class "
-                        f"folders; need at least 20")
+                        f"folders; need at least {MIN_SAMPLES}")
     chans = {im.shape[1] for im in images}
     x = torch.cat([im if im.shape[1] == max(chans) else im.repeat(1, max(chans), 1, 1)
                    for im in images])

@@ -16,6 +16,7 @@ import dataclasses
 import json
 import logging
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from noise.collection import CollectionError
-from noise.datasets import DataError, fingerprint, load_data
+from noise.datasets import DataError, MIN_TEST_SAMPLES, fingerprint, load_data
 from noise.evaluate import EvalSettings, evaluate_cut
 from noise.methods import NoiseContext, get_method
 from core.cache import ArtifactCache, file_digest, load_state_dict, save_state_dict
@@ -143,6 +144,11 @@ def _model(scenario: Scenario, data, shape, width, epochs, cache: ArtifactCache,
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise UserError(f"privacy.weights: {p.weights!r} is not a state_dict for {name} "
                             f"{list(shape)} with {data.num_classes} classes ({first})") from None
+        bad = [k for k, v in state.items() if hasattr(v, "isfinite") and v.is_floating_point()
+               and not bool(v.isfinite().all())]
+        if bad:
+            raise UserError(f"privacy.weights: {p.weights!r} holds NaN or infinite values in "
+                            f"{', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''}")
         return freeze(model.eval()), {"weights": f"user state_dict {p.weights}"}
     key = {"arch": model_identity(name), "input_shape": list(shape), "width": width,
            "data": fingerprint(p.data),
@@ -191,6 +197,10 @@ def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFram
         data_id = fingerprint(p.data)
     except DataError as exc:
         raise UserError(str(exc)) from None
+    if len(data.test) < MIN_TEST_SAMPLES:
+        raise UserError(f"privacy.data {p.data!r}: its test split holds {len(data.test)} "
+                        f"samples; the privacy figures need at least {MIN_TEST_SAMPLES} (a "
+                        f"data set of about {5 * MIN_TEST_SAMPLES} samples)")
     cache = ArtifactCache(cache_dir or p.cache_dir)
     model, weights = _model(scenario, data, shape, width, epochs, cache, progress)
     settings = EvalSettings(estimator=p.estimator, mi_samples=p.mi_samples, mi_dim=p.mi_dim,
@@ -221,15 +231,19 @@ def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFram
 
         def measure(cut=cut, model_digest=model_digest):
             bar.set_postfix_str(f"cut {cut}: noise")
+            t0 = time.perf_counter()
             try:
                 edge = _edge_noise(scenario, model, cut, last, data, model_digest, cache)
             except NoiseTrainingError as exc:
                 log.warning("cut %d: %s", cut, exc)
                 return {"skipped": f"noise training failed: {exc}"}
             local, remote = split(model, cut)
+            t1 = time.perf_counter()
             r = evaluate_cut(local, remote, data, edge and edge.apply, settings,
                              edge and edge.knowledge,
                              lambda stage: bar.set_postfix_str(f"cut {cut}: {stage}")).as_dict()
+            # wall times of the run that measured this result (cached with it)
+            r["wall_s"] = {"noise": t1 - t0, "evaluate": time.perf_counter() - t1}
             return {**r, **(edge.info if edge else {}),
                     "noise": "none" if edge is None else scenario.noise.method}
 

@@ -223,3 +223,68 @@ def test_d1_a_collection_file_is_read_even_with_a_warm_cache(capsys, tmp_path):
     junk.write_bytes(np.random.default_rng(0).bytes(8192))
     refused(capsys, *args, "--out", str(tmp_path / "b"), "--set",
             f"noise.collection_path={junk}", says="collection", bound_s=900)
+
+
+# ------------------------------------------------------------------- D10: data and weights
+def _png_header(path: Path, width: int, height: int) -> None:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(
+        ">IIBBBBB", width, height, 8, 0, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b""))
+
+
+def _image_folder(root: Path, per_class: int) -> Path:
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    for cls in ("a", "b"):
+        (root / cls).mkdir(parents=True)
+        for i in range(per_class):
+            Image.fromarray(rng.integers(0, 255, (28, 28), dtype=np.uint8)).save(
+                root / cls / f"{i}.png")
+    return root
+
+
+def _privacy_run(capsys, tmp_path, *sets: str) -> str:
+    args = ["run", LENET, "--out", str(tmp_path / "o"), "--cache-dir", str(tmp_path / "c"),
+            "--set", "privacy.cuts=[8]", "--set", "report.plots=false"]
+    return refused(capsys, *args, *[a for s in sets for a in ("--set", s)], says="error: ")
+
+
+def test_d10_an_image_folder_too_small_for_the_figures(capsys, tmp_path):
+    folder = _image_folder(tmp_path / "imgs", 12)
+    err = _privacy_run(capsys, tmp_path, f"privacy.data={folder}")
+    assert "its test split holds 5 samples; the privacy figures need at least 10" in err
+
+
+def test_d10_an_image_claiming_40000_by_40000_pixels_is_not_decoded(capsys, tmp_path):
+    folder = _image_folder(tmp_path / "imgs", 15)
+    _png_header(folder / "a" / "huge.png", 40000, 40000)
+    err = _privacy_run(capsys, tmp_path, f"privacy.data={folder}")
+    assert "huge.png: claims more pixels" in err
+
+
+@pytest.mark.parametrize("case", ["truncated", "label_1e9"])
+def test_d10_bad_npz(capsys, tmp_path, case):
+    path = tmp_path / "d.npz"
+    x = np.random.default_rng(0).random((100, 1, 28, 28)).astype(np.float32)
+    if case == "truncated":
+        np.savez(path, x=x, y_public=np.arange(100) % 2)
+        path.write_bytes(path.read_bytes()[:500])
+        says = "not a readable .npz"
+    else:
+        np.savez(path, x=x, y_public=np.array([0, 10 ** 9] * 50))
+        says = "'y_public' holds label 1000000000; labels are class numbers 0..999"
+    assert says in _privacy_run(capsys, tmp_path, f"privacy.data={path}")
+
+
+def test_d10_weights_holding_nan(capsys, tmp_path):
+    state = build_model("lenet5", (1, 28, 28), 2).state_dict()
+    state["0.weight"][0, 0, 0, 0] = float("nan")
+    torch.save(state, tmp_path / "w.pt")
+    err = _privacy_run(capsys, tmp_path, f"privacy.weights={tmp_path / 'w.pt'}")
+    assert "holds NaN or infinite values in 0.weight" in err
