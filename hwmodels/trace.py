@@ -70,7 +70,8 @@ def load_bandwidth_trace(path: str) -> BandwidthTrace:
     except (TypeError, ValueError) as exc:
         raise ValueError(f'"bandwidth_trace_csv" {path}: not a number ({exc})') from None
     t = cols["time_s"]
-    if t[0] != 0 or np.any(np.diff(t) <= 0):
+    # NaN compares false both ways, so finiteness is checked first
+    if not np.all(np.isfinite(t)) or t[0] != 0 or np.any(np.diff(t) <= 0):
         raise ValueError(f'"bandwidth_trace_csv" {path}: time_s must start at 0 and increase')
     for k in ("uplink_mbps", "downlink_mbps"):
         if np.any(~np.isfinite(cols[k])) or np.any(cols[k] <= 0):

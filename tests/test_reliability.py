@@ -288,3 +288,11 @@ def test_d10_weights_holding_nan(capsys, tmp_path):
     torch.save(state, tmp_path / "w.pt")
     err = _privacy_run(capsys, tmp_path, f"privacy.weights={tmp_path / 'w.pt'}")
     assert "holds NaN or infinite values in 0.weight" in err
+
+
+@pytest.mark.parametrize("time_s", ["nan", "inf"])
+def test_d14_bandwidth_trace_times_must_be_finite(capsys, tmp_path, time_s):
+    trace = tmp_path / "bw.csv"
+    trace.write_text(f"time_s,uplink_mbps,downlink_mbps\n0,10,40\n{time_s},20,40\n")
+    refused(capsys, "validate", LENET, "--set", f"link.bandwidth_trace_csv={trace}",
+            says="time_s must start at 0 and increase")
