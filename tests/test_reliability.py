@@ -296,3 +296,12 @@ def test_d14_bandwidth_trace_times_must_be_finite(capsys, tmp_path, time_s):
     trace.write_text(f"time_s,uplink_mbps,downlink_mbps\n0,10,40\n{time_s},20,40\n")
     refused(capsys, "validate", LENET, "--set", f"link.bandwidth_trace_csv={trace}",
             says="time_s must start at 0 and increase")
+
+
+def test_ux_a_grid_of_inline_accelerators_beside_a_second_key(capsys, tmp_path):
+    code, err = cli(capsys, "sweep", str(CONFIGS / "eyeriss_alexnet.yaml"), "--grid",
+                    "edge.accelerator={preset: eyeriss},{preset: systolic}", "--grid",
+                    "link.uplink_mbps=10,20", "--cost-only", "--out", str(tmp_path / "s"),
+                    "--no-progress")
+    assert code == 0, err
+    assert list((tmp_path / "s" / "plots").glob("*heatmap*.png"))

@@ -15,6 +15,7 @@ from matplotlib.colors import LogNorm
 from sim.plots import (COLUMN_WIDTH_IN, PAGE_WIDTH_IN, PALETTE, add_caption, legend_above,
                        paper_style, plt, save_figure, write_plots)
 from sim.sweep.codesign import COL, BestCuts
+from sim.sweep.rows import fmt_value
 from sim.sweep.validate import SweepPlan
 from sim.table import RESULT_COLUMNS
 
@@ -75,8 +76,9 @@ def pareto_figure(fig: np.ndarray, pareto: np.ndarray):
         ax.set_xlabel(METRIC_LABELS["latency_ms"])
         ax.set_ylabel(METRIC_LABELS["total_mj"])
         legend_above(ax, ncol=2)
-        note = (f"Pareto front over latency and energy{' and MI loss' if not np.isnan(mi).all() else ''}"
-                f" ({len(order)} of {len(fig)} rows); labels: c<configuration>/k<cut>")
+        over = "latency and energy" + ("" if np.isnan(mi).all() else " and MI loss")
+        note = (f"Pareto front over {over} ({len(order)} of {len(fig)} rows); labels: "
+                "c<configuration>/k<cut>")
         add_caption(ax, note + (f", every {every}th point." if every > 1 else "."),
                     COLUMN_WIDTH_IN)
     return fig_
@@ -142,9 +144,15 @@ def _metric_panel(ax, xs: list, y: np.ndarray) -> None:
 
 
 def _axis_labels(values: list) -> tuple[np.ndarray, list[str]]:
-    """Category per value: the distinct values if few, else equal-width bins."""
-    distinct = sorted(set(values), key=lambda v: (str(type(v)), v))
-    if len(distinct) <= HEATMAP_BINS or not _numeric(values):
+    """Category per value: the distinct values if few, else equal-width bins. Values that are
+    mappings or lists (an inline accelerator) are told apart by their YAML text."""
+    if not _numeric(values):
+        texts = [fmt_value(v) for v in values]
+        distinct_texts = sorted(set(texts))
+        pos = {t: i for i, t in enumerate(distinct_texts)}
+        return np.array([pos[t] for t in texts]), distinct_texts
+    distinct = sorted(set(values))
+    if len(distinct) <= HEATMAP_BINS:
         pos = {v: i for i, v in enumerate(distinct)}
         return np.array([pos[v] for v in values]), [f"{v:g}" if isinstance(v, float) else str(v)
                                                     for v in distinct]
@@ -186,11 +194,11 @@ def heatmap_figure(plan: SweepPlan, fig: np.ndarray, best: BestCuts, metric: str
         log = metric is not None and finite.min() > 0 and finite.max() > 30 * finite.min()
         im = ax.imshow(grid, origin="lower", aspect="auto", cmap=SEQUENTIAL_CMAP,
                        norm=LogNorm() if log else None)
-        lo, hi = np.log(finite.min()) if log else finite.min(), (
-            np.log(finite.max()) if log else finite.max())
+        scale = np.log if log else float
+        lo, hi = scale(finite.min()), scale(finite.max())
         for (y, x), v in np.ndenumerate(grid):
-            if np.isfinite(v):
-                shade = ((np.log(v) if log else v) - lo) / (hi - lo) if hi > lo else 0.5
+            if np.isfinite(v):      # dark text on the light end of the colour map
+                shade = (scale(v) - lo) / (hi - lo) if hi > lo else 0.5
                 ax.text(x, y, f"{int(v)}" if metric is None else f"{v:.3g}", ha="center",
                         va="center", fontsize=6, color="black" if shade > 0.6 else "white")
         ax.set_xticks(range(len(xl)), xl, rotation=60)
