@@ -38,6 +38,17 @@ NASTY_TEXTS = ["0", "-1", "1e18", ".nan", ".inf", "-.inf", "1e308", "[]", "{}", 
                "../../../tmp/x", "[3, 8, 8]"]
 
 
+# valid but extreme values: a run must give finite, non-negative numbers at both ends
+EXTREME_VALID = {
+    "link.uplink_mbps": [0.01, 1e5], "link.downlink_mbps": [0.01, 1e5], "link.rtt_ms": [0, 1e4],
+    "link.tail_ms": [0, 1e5], "link.promotion_ms": [0, 1e4], "sim.arrival.rate_hz": [1e-3, 1e3],
+    "sim.clients": [1, 50], "workload.batch_size": [1, 64], "cloud.gpus": [1, 8],
+    "cloud.max_batch": [1, 8], "cloud.max_wait_ms": [0, 1e3],
+    "sim.arrival.process": ["deterministic", "onoff"], "noise.method": ["none", "cloak"],
+    "workload.activation_dtype": ["float16", "int8"], "noise.order_mode": ["quantized"],
+}
+
+
 @dataclass(frozen=True)
 class Case:
     what: str
@@ -59,6 +70,23 @@ def _set(node, path, value):
     node[path[-1]] = value
 
 
+def _set_path(node, dotted: str, value) -> None:
+    parts = dotted.split(".")
+    for k in parts[:-1]:
+        child = node.get(k)
+        if not isinstance(child, dict):
+            child = {} if child is None else {"preset": child}
+            node[k] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def _get_path(node, dotted: str):
+    for k in dotted.split("."):
+        node = node[k]
+    return node
+
+
 def _delete(node, path):
     for k in path[:-1]:
         node = node[k]
@@ -78,6 +106,15 @@ def mutations(rng: random.Random, n: int, command: str = "validate") -> list[Cas
         raw = copy.deepcopy(bases[base_name])
         paths = [p for p in _paths(raw) if p != ("name",) or rng.random() < 0.3]
         kind = rng.random()
+        if command == "run" and kind < 0.5:
+            # a valid config at an extreme: small simulation so that a case stays quick
+            raw.setdefault("sim", {}).update(requests=300, warmup_requests=50, replications=2)
+            picks = rng.sample(sorted(EXTREME_VALID), 2)
+            for key in picks:
+                _set_path(raw, key, rng.choice(EXTREME_VALID[key]))
+            cases.append(Case(f"{base_name}: extreme " + ", ".join(
+                f"{k}={_get_path(raw, k)!r}" for k in picks), command, _dump(raw)))
+            continue
         if kind < 0.45:
             path = rng.choice(paths)
             value = rng.choice(NASTY_VALUES)
