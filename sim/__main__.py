@@ -1,6 +1,6 @@
 """`python -m sim ...` is the same as the `sim` console script."""
 import sys
 
-from sim.cli import main
+from sim.cli import console_main
 
-sys.exit(main())
+sys.exit(console_main())

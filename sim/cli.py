@@ -126,9 +126,15 @@ def torch_threads() -> int | None:
     return max(1, (os.cpu_count() or 1) // 2)
 
 
-def main(argv: list[str] | None = None) -> int:
-    # Piping into `head` must end quietly, not with a BrokenPipeError traceback.
+def console_main() -> int:
+    """The `sim` console script: piping into `head` must end quietly, not with a
+    BrokenPipeError traceback. Only here: `main` is also called in-process (tests, notebooks),
+    where a process-wide SIGPIPE default would kill the caller on any broken socket."""
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    return main()
+
+
+def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # -v works anywhere on the line, not only before the subcommand
     verbose = any(a in ("-v", "--verbose") for a in argv)
