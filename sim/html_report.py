@@ -58,7 +58,8 @@ def cell_text(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
-def table_block(df: pd.DataFrame, caption: str, headers: Mapping[str, str] | None = None) -> Block:
+def table_block(df: pd.DataFrame, caption: str,
+                headers: Mapping[str, str] | None = None) -> Block:
     headers = dict(headers or {c: c for c in df.columns})
     cols = [c for c in headers if c in df.columns]
     numeric = {c: pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])

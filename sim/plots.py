@@ -7,7 +7,6 @@ gets no axis, and a figure with nothing to show is not written.
 """
 from __future__ import annotations
 
-import re
 import textwrap
 from contextlib import contextmanager
 from pathlib import Path
@@ -121,41 +120,19 @@ def saturated(df: pd.DataFrame) -> np.ndarray:
     return flag(df, "saturated") == 1.0
 
 
-def interval(df: pd.DataFrame, col: str | None) -> np.ndarray | None:
-    """(2, n) lower/upper error lengths from an interval column: a half-width number, or a
-    "low..high" text (two numbers) around the plotted value; None where there is none."""
-    if col is None or col not in df:
-        return None
-    raw = df[col]
-    if pd.api.types.is_numeric_dtype(raw):
-        half = np.abs(raw.to_numpy(dtype=float))
-        return None if not np.isfinite(half).any() else np.vstack([half, half])
-    return None if raw.isna().all() else _bounds(raw)
-
-
-def _bounds(raw: pd.Series) -> np.ndarray:
-    pairs = []
-    for text in raw.astype(str):
-        nums = [float(x) for x in re.findall(r"-?\d+(?:\.\d*)?(?:e-?\d+)?", text)]
-        pairs.append(nums[:2] if len(nums) >= 2 else [np.nan, np.nan])
-    return np.asarray(pairs, dtype=float).T
-
-
-def _errors(df: pd.DataFrame, col: str, centre: np.ndarray) -> np.ndarray | None:
+def errors(df: pd.DataFrame, col: str) -> np.ndarray | None:
+    """Symmetric error bars from the column's 95 % interval column (a half-width, as the
+    results table holds it); None where it has none."""
     ci_col = PRIVACY_METRICS.get(col, (None, CI_COLUMNS.get(col)))[1]
-    err = interval(df, ci_col)
-    if err is None:
-        return None
-    if ci_col in df and not pd.api.types.is_numeric_dtype(df[ci_col]):   # absolute bounds
-        err = np.vstack([centre - err[0], err[1] - centre])
-    return np.nan_to_num(np.clip(err, 0, None))
+    half = np.abs(values(df, ci_col)) if ci_col else np.full(len(df), np.nan)
+    return np.nan_to_num(half) if np.isfinite(half).any() else None
 
 
 # ----------------------------------------------------------------------------- cut choice
 def shown_cuts(results: pd.DataFrame, keep: set[int]) -> tuple[pd.DataFrame, dict[int, list]]:
     """The rows to draw: one per run of duplicate cuts (same bytes sent, each energy part
-    within DUPLICATE_REL_TOL of the total), its cheapest; cuts in `keep` are always drawn. Returns the rows and,
-    per drawn cut, the cuts it stands for."""
+    within DUPLICATE_REL_TOL of the total), its cheapest; cuts in `keep` are always drawn.
+    Returns the rows and, per drawn cut, the cuts it stands for."""
     cuts = results["cut"].astype(int).to_numpy()
     sent = values(results, "sent_bytes")
     total = values(results, "total_mj")
@@ -292,7 +269,7 @@ def latency_figure(results: pd.DataFrame, caption: str):
         x = _cut_axis(ax, df)
         live = df.loc[~missing]
         tops = _stack(ax, x[~missing], live, LATENCY_STACK)
-        err = _errors(live, "latency_ms", lat[~missing])
+        err = errors(live, "latency_ms")
         if err is not None:
             ax.errorbar(x[~missing], tops, yerr=err, fmt="none", ecolor="black",
                         elinewidth=0.6, capsize=1.5, label="95 % interval of the mean")
@@ -360,7 +337,7 @@ def _privacy_panel(ax, results: pd.DataFrame, metric: str, xcol: str,
     y, x = values(results, metric), values(results, xcol)
     ok = np.isfinite(x) & np.isfinite(y)
     sub = results.loc[ok]
-    xerr, yerr = _errors(sub, xcol, x[ok]), _errors(sub, metric, y[ok])
+    xerr, yerr = errors(sub, xcol), errors(sub, metric)
     ax.errorbar(x[ok], y[ok], xerr=xerr, yerr=yerr, fmt="none", ecolor="0.4",
                 elinewidth=0.6, capsize=1.5)
     over = ok & (budget == 0)

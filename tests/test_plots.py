@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
-from matplotlib.container import BarContainer
+from matplotlib.container import BarContainer, ErrorbarContainer
 
 from sim.cli import main
 from sim.plots import (CAPTION_GID, CLIP_RATIO, ENERGY_STACK, LATENCY_STACK, PAGE_WIDTH_IN, PALETTE,
@@ -160,6 +160,16 @@ def test_privacy_figures_one_labelled_point_per_evaluated_cut(private, plain):
             np.testing.assert_allclose(pts.get_xdata(), evaluated[xcol])
             np.testing.assert_allclose(pts.get_ydata(), evaluated[metric])
             assert sorted(data_labels(ax)) == ["12", "8"]
+    # bars: the 95 % half-widths of the table where it has them (device energy has none)
+    ci = evaluated["mi_loss_ci95"].to_numpy() if "mi_loss_ci95" in evaluated else None
+    bars_ = [c for c in axes[0, 0].containers if isinstance(c, ErrorbarContainer)][0]
+    segments = [s for coll in bars_.lines[2] for s in coll.get_segments()]
+    if ci is not None and np.isfinite(ci).any():
+        np.testing.assert_allclose([(s[1][1] - s[0][1]) / 2 for s in segments],
+                                   np.nan_to_num(ci))
+        assert all(s[0][0] == s[1][0] for s in segments)          # vertical only
+    else:
+        assert segments == []
     assert axes[-1, 0].get_xlabel() == "device energy per request (mJ)"
     assert axes[0, 0].get_ylabel() == "MI loss (%)"
     fig = privacy_accuracy_figure(res, "tx2_lenet")

@@ -57,8 +57,10 @@ def test_metrics_against_each_key_are_means_with_min_max(sweep):
             ax = axes[r, c]
             line = ax.get_lines()[0]
             stats = best.groupby(key, sort=True)[metric].agg(["mean", "min", "max"])
-            np.testing.assert_allclose(np.asarray(line.get_ydata(), float), stats["mean"].to_numpy())
-            caps = sorted(np.concatenate([np.asarray(ln.get_ydata(), float) for ln in ax.get_lines()[1:]]))
+            np.testing.assert_allclose(np.asarray(line.get_ydata(), float),
+                                       stats["mean"].to_numpy())
+            caps = sorted(np.concatenate([np.asarray(ln.get_ydata(), float)
+                                          for ln in ax.get_lines()[1:]]))
             np.testing.assert_allclose(caps, sorted(np.r_[stats["min"], stats["max"]]))
     assert axes[0, 0].get_xscale() == "log"             # 1 to 100 Mbps
     assert [t.get_text() for t in axes[1, 1].get_xticklabels()] == ["maxn", "maxq"]
@@ -93,5 +95,6 @@ def test_no_figure_for_what_was_not_evaluated(sweep):
 
 
 def test_report_plots_false_turns_sweep_figures_off(tmp_path):
-    run_sweep(plan(GRID[:1], ["report.plots=false"]), tmp_path, options=SweepOptions(cost_only=True, progress=False))
+    run_sweep(plan(GRID[:1], ["report.plots=false"]), tmp_path,
+              options=SweepOptions(cost_only=True, progress=False))
     assert not (tmp_path / "plots").exists() and (tmp_path / "report.html").is_file()

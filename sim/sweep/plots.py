@@ -124,7 +124,7 @@ def metrics_vs_keys_figure(plan: SweepPlan, fig: np.ndarray, best: BestCuts,
 
 
 def _metric_panel(ax, xs: list, y: np.ndarray) -> None:
-    frame = pd.DataFrame({"x": [str(v) for v in xs], "raw": xs, "y": y}).dropna(subset=["y"])
+    frame = pd.DataFrame({"x": [fmt_value(v) for v in xs], "raw": xs, "y": y}).dropna(subset=["y"])
     if frame.empty:
         return
     stats = frame.groupby("x", sort=False).agg(raw=("raw", "first"), mean=("y", "mean"),

@@ -16,6 +16,8 @@ from sim.table import RESULT_COLUMNS
 from sim.report import latex_table, markdown_table, write_csv
 from sim.config import build_scenario
 from sim.html_report import sweep_report
+from sim.operating_costs import operating_point_note
+from sim.run import package_versions
 from sim.sweep.codesign import COL, BestCuts, Objective
 from sim.sweep.store import MANIFEST
 from sim.sweep.rows import config_prefix, csv_field, fmt_float, header
@@ -33,7 +35,8 @@ def write_reports(out_dir: Path, plan: SweepPlan, fig: np.ndarray, lines: list[s
     write_text_atomic(files[1], header(keys) + "".join(lines[i] for i in pareto))
     tables = sweep_tables(plan, fig, best, pareto, objective, privacy_notes)
     files += write_tables(out_dir, tables)
-    spec = build_scenario(plan.base).report
+    base = build_scenario(plan.base)
+    spec = base.report
     figures = []
     if plots and spec.plots:
         from sim.sweep.plots import write_sweep_plots
@@ -42,18 +45,21 @@ def write_reports(out_dir: Path, plan: SweepPlan, fig: np.ndarray, lines: list[s
         files += figures
     if spec.html:
         files.append(write_sweep_html(out_dir, plan, objective, tables, figures,
-                                      best.notes, privacy_notes))
+                                      best.notes, privacy_notes,
+                                      operating_point_note(base)))
     return files
 
 
 def write_sweep_html(out_dir: Path, plan: SweepPlan, objective: Objective, tables: dict,
                      figures: list[Path], notes: tuple[str, ...],
-                     privacy_notes: tuple[str, ...]) -> Path:
+                     privacy_notes: tuple[str, ...], operating_point: str) -> Path:
     manifest = out_dir / MANIFEST
-    record = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    record = {"manifest": json.loads(manifest.read_text()) if manifest.is_file() else {},
+              "versions": package_versions()}
     summary = [f"{len(plan.configs)} configurations of {plan.base.get('name', 'the scenario')}; "
                f"swept keys: {swept_values(plan)}.",
                f"Best cut per configuration under objective {objective.label}.",
+               f"Base scenario's {operating_point} (swept keys may change it).",
                provenance_sentence(privacy_notes)]
     return sweep_report(out_dir / "report.html", f"splitsim sweep: {plan.base.get('name', '')}",
                         summary, tables, figures, list(notes), record)
