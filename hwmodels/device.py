@@ -208,10 +208,6 @@ def layer_ops(layer: LayerProfile) -> float:
     return float(layer.flops) if layer.macs else float(layer.output_elements)
 
 
-def layer_bytes(layer: LayerProfile) -> float:
-    return float(layer.input_bytes + layer.output_bytes + layer.param_bytes)
-
-
 def roofline_latency_s(device: DeviceModel, op_type: str, ops: float, moved_bytes: float,
                        dtype: str) -> float:
     """Latency of `ops` operations moving `moved_bytes` (the whole batch), launch included."""
@@ -228,16 +224,3 @@ def layer_latency_s(device: DeviceModel, layer: LayerProfile, batch_size: int,
     """Roofline latency of one layer for a batch (weights are read once per batch)."""
     moved = batch_size * (layer.input_bytes + layer.output_bytes) + layer.param_bytes
     return roofline_latency_s(device, layer.op_type, batch_size * layer_ops(layer), moved, dtype)
-
-
-def layer_energy_j(device: DeviceModel, layer: LayerProfile, batch_size: int,
-                   dtype: str) -> float:
-    latency_s = layer_latency_s(device, layer, batch_size, dtype)
-    return latency_s * device.op_power_w(layer.op_type, batch_size * layer_ops(layer))
-
-
-def elementwise_latency_s(device: DeviceModel, ops: float, bytes_moved: float) -> float:
-    """Latency of a streaming kernel (e.g. noise generation) given its work and traffic."""
-    compute_s = ops / (device.peak_flops("float32") * device.efficiency["default"])
-    memory_s = bytes_moved / device.achieved_bandwidth_bps
-    return max(compute_s, memory_s) + device.launch_overhead_us * 1e-6

@@ -3,7 +3,7 @@
 A `LayerTable` flattens the per-layer profiles of many networks into NumPy columns (network
 index, op-type code, per-sample ops and bytes), so pricing 15,625 networks on a device is a few
 vectorized passes instead of millions of Python calls. Every figure equals the sum of
-`hwmodels.device.layer_latency_s` / `layer_energy_j` over the network's layers (tested).
+a device target's per-layer `layer_cost` over the network's layers (tested).
 """
 from __future__ import annotations
 

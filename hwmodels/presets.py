@@ -129,10 +129,6 @@ def device_preset(name: str) -> DeviceModel:
 def link_preset(name: str) -> LinkModel:
     return _build_or_raise("links", name)
 
-def accelerator_preset(name: str) -> Any:
-    """The accelerator model of a preset (wrap it with hwmodels.accel.accelerator_target)."""
-    return _build_or_raise("accelerators", name)
-
 def _build_or_raise(category: str, name: str) -> Any:
     values, _ = load_raw(category, name)
     where = name if is_preset_file(name) else f"{category}/{name}.yaml"

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -241,8 +240,3 @@ def _mha(call: OpCall) -> OpCount:
     # always for self-attention: q_len x e x (4e + 2 kv_len)).
     conv = _matmul_conv(q_len, e, macs // (q_len * e)) if macs % (q_len * e) == 0 else None
     return OpCount(macs=macs, elem_ops=att.elem_ops, conv=conv)
-
-
-def op_call_name(name: str) -> str:
-    """Normalise a function or method name to a counter name (`__add__` -> add)."""
-    return re.sub(r"^__(?:i|r)?(\w+?)__$", r"\1", name)
