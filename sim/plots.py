@@ -328,8 +328,23 @@ def privacy_figure(results: pd.DataFrame, against: list[tuple[str, str]], captio
                 "intervals where measured.")
         if (budget == 0).any():
             note += " Hollow: the cut's noise breaks the accuracy budget on test."
-        add_caption(axes[-1, 0], note, width)
+        add_caption(axes[-1, 0], note + _unplaced_note(results, metrics, against), width)
     return fig
+
+
+def _unplaced_note(results: pd.DataFrame, metrics: list[str],
+                   against: list[tuple[str, str]]) -> str:
+    """Evaluated cuts with no cost to place them at (a saturated cut has no steady-state
+    latency or device energy), named rather than silently missing."""
+    measured = np.any([np.isfinite(values(results, m)) for m in metrics], axis=0)
+    costless = np.any([~np.isfinite(values(results, c)) for c, _ in against], axis=0)
+    missing = measured & costless
+    if not missing.any():
+        return ""
+    sat = saturated(results)
+    named = [f"{int(c)}{' (saturated)' if s else ''}"
+             for c, s in zip(results.loc[missing, "cut"], sat[missing])]
+    return f" Evaluated but without a cost to draw them at: cuts {', '.join(named)}."
 
 
 def _privacy_panel(ax, results: pd.DataFrame, metric: str, xcol: str,

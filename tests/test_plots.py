@@ -204,3 +204,15 @@ def test_shown_cuts_keeps_named_cuts_and_the_cheapest_duplicate():
     shown, merged = shown_cuts(df, keep={0, 3})
     assert shown["cut"].tolist() == [0, 2, 3, 4, 5] and merged[2] == [1, 2]
     assert merged[3] == [3] and merged[4] == [4]
+
+
+def test_saturated_evaluated_cut_is_named_not_silently_dropped(private, tmp_path):
+    # 0.005 Mbps: cut 8's 480 bytes take 0.77 s at 2 requests/s (saturated), cut 12's 40 do
+    # not; the model and the noise come from the cache the `private` run filled
+    res = run(tmp_path, *FAST, "link.uplink_mbps=0.005", privacy=True)
+    flags = res.set_index("cut")["saturated"].astype(bool)
+    assert flags[8] and not flags[12]
+    fig = privacy_cost_figure(res, "slow link")
+    latency_panel = np.array(fig.axes).reshape(-1, 2)[0, 1]
+    assert data_labels(latency_panel) == ["12"]
+    assert "without a cost to draw them at: cuts 8 (saturated)." in caption_text(fig)
