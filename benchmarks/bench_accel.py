@@ -71,7 +71,7 @@ def _zigzag_check() -> dict:
     """Per-layer energy of the analytic Eyeriss-like model against the ZigZag backend."""
     from hwmodels.accel import build_accelerator
     from hwmodels.accel.zigzag_backend import ZigZagTarget
-    from partitioner.graph import profile_model
+    from partitioner.profile import profile_model
     zz = ZigZagTarget(build_accelerator("eyeriss", {"backend": "zigzag",
                                                     "zigzag_hardware_yaml": "eyeriss_like.yaml"}),
                       use_cache=False)

@@ -112,7 +112,7 @@ def positive_column(df: pd.DataFrame, path: str | Path, column: str) -> np.ndarr
 
 # ----------------------------------------------------------------------------- profiling
 def _profile_one(model: str, shape: Shape) -> Sequence[LayerProfile]:
-    from partitioner.graph import profile_model
+    from partitioner.profile import profile_model
     return profile_model(model, shape).layers
 
 

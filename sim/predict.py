@@ -56,7 +56,7 @@ def predict_frame(nets: NetworkList, device_ref: str, path: str | Path = "MODELS
 def _accelerator_costs(nets: NetworkList, ref: str, path) -> tuple[np.ndarray, np.ndarray]:
     from hwmodels.accel import accelerator_target
     from hwmodels.cost import layer_costs
-    from partitioner.graph import profile_model
+    from partitioner.profile import profile_model
     try:
         target = accelerator_target(ref)
     except ValueError as exc:

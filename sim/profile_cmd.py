@@ -14,7 +14,8 @@ import pandas as pd
 from core.atomic import write_text_atomic
 from core.errors import UserError
 from core.registry import UnknownNameError
-from partitioner.graph import ModelGraph, profile_model
+from partitioner.graph import ModelGraph
+from partitioner.profile import profile_model
 
 
 def _shape(text: str | None) -> tuple[int, ...] | None:

@@ -13,7 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.cache import ArtifactCache
-from partitioner.graph import ModelGraph, graph_from_dict, graph_to_dict, profile_model
+from partitioner.graph import ModelGraph, graph_from_dict, graph_to_dict
+from partitioner.profile import profile_model
 from partitioner.sources import model_identity
 from partitioner.zoo import split_family
 

@@ -3,7 +3,7 @@ import pytest
 
 from hwmodels.cost import DeviceTarget
 from hwmodels.device import DeviceModel
-from partitioner.graph import profile_model
+from partitioner.profile import profile_model
 from sim.costs import ComputeDtypes, NoiseCostModel, cut_components, quantize_layer
 
 DEV = DeviceModel(name="toy", kind="gpu", clock_mhz=1000,

@@ -6,7 +6,7 @@ from hwmodels.cost import DeviceTarget
 from hwmodels.device import DeviceModel, layer_latency_s
 from hwmodels.link import LinkModel
 from hwmodels.presets import device_preset, link_preset
-from partitioner.graph import profile_model
+from partitioner.profile import profile_model
 from partitioner.types import ConvShape, LayerProfile
 from sim.costs import NoiseCostModel
 from sim.table import cut_costs, energy_breakdown

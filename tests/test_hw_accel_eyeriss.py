@@ -109,7 +109,7 @@ def test_pool_mappings():
 def test_vgg16_dram_rate_against_jssc():
     # Chen et al., JSSC 2017: VGG-16's conv layers at batch 3 take 0.0035 DRAM accesses per MAC.
     # Not calibrated (the model was fitted on AlexNet's timing and power only).
-    from partitioner.graph import profile_model
+    from partitioner.profile import profile_model
     convs = [la for la in profile_model("vgg16").layers if la.op_type == "conv2d"]
     r = build_accelerator("eyeriss").evaluate(layer_arrays(convs), 3)
     assert r.accesses["dram"].sum() / r.macs.sum() == pytest.approx(0.0035, rel=0.3)

@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import UserError
 from hwmodels.accel import build_accelerator, layer_arrays
-from partitioner.graph import profile_model
+from partitioner.profile import profile_model
 from sim.sweep.cli import add_sweep_arguments, cmd_sweep
 from sim.sweep.spec import expand, parse_spec
 

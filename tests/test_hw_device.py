@@ -104,7 +104,7 @@ def test_vectorized_networks_equal_the_per_layer_sum(device):
 
     from hwmodels.cost import layer_costs
     from hwmodels.netcost import LayerTable, network_costs
-    from partitioner.graph import profile_model
+    from partitioner.profile import profile_model
 
     graphs = [profile_model(m) for m in ("lenet5", "cifar10")] + [profile_model(
         "nb201:|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|none~1|"

@@ -87,7 +87,7 @@ def test_titan_xp_vgg16_matches_the_published_measurement():
     FP32 on a Titan Xp; the uncalibrated preset must be within 20 %."""
     from hwmodels.netcost import LayerTable, network_costs
     from hwmodels.presets import device_preset
-    from partitioner.graph import profile_model
+    from partitioner.profile import profile_model
 
     table = LayerTable.from_layers([profile_model("vgg16").layers])
     latency_ms = network_costs(device_preset("titan-xp"), table, 1)[0][0] * 1e3

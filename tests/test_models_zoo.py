@@ -2,7 +2,7 @@
 device: nothing is materialised or trained here)."""
 import pytest
 
-from partitioner.graph import profile_model
+from partitioner.profile import profile_model
 
 # torchvision's model pages (pytorch.org/vision/stable/models/generated/torchvision.models.*),
 # IMAGENET1K_V1 weights: "num_params" and "GFLOPS" (torchvision counts multiply-accumulates:

@@ -4,7 +4,7 @@ import pytest
 from hwmodels.cost import DeviceTarget
 from hwmodels.presets import device_preset
 from noise.cost import collection_bytes, noise_host_target
-from partitioner.graph import profile_model
+from partitioner.profile import profile_model
 from sim.costs import NoiseCostModel, cut_components
 
 

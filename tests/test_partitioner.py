@@ -4,7 +4,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from partitioner.graph import build_graph, profile_model
+from partitioner.graph import build_graph
+from partitioner.profile import profile_model
 from partitioner.split import split
 from partitioner.zoo import MODELS, build_model
 

@@ -7,7 +7,7 @@ import yaml
 
 from hwmodels.netcost import LayerTable, network_costs
 from hwmodels.presets import device_preset
-from partitioner.graph import profile_model
+from partitioner.profile import profile_model
 from sim.cli import main
 
 NB = "nb201:|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|none~1|" \

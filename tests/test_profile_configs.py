@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from partitioner.graph import profile_model
+from partitioner.profile import profile_model
 from sim.cli import main
 from sim.config import load_scenario
 

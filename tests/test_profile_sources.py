@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from core.errors import UserError
-from partitioner.graph import build_graph, profile_model
+from partitioner.graph import build_graph
+from partitioner.profile import profile_model
 from partitioner.split import split
 from partitioner.zoo import build_model
 from sim.cli import main
