@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from noise.data import Dataset
-from noise.models import accuracy, batches, freeze
+from noise.models import accuracy, batches, flush_denormals, freeze
 from noise.shredder import activations
 from noise.spec import CloakSpec
 
@@ -75,14 +75,15 @@ def train_cloak(local: nn.Module, remote: nn.Module, data: Dataset, spec: CloakS
     noise = CloakNoise(tuple(a_train.shape[1:]), spec)
     initial = float(noise.scale().detach().mean())
     opt = torch.optim.Adam([noise.p, noise.m], lr=spec.lr)
-    for epoch in range(spec.epochs):
-        for idx in batches(len(a_train), spec.batch_size, gen):
-            opt.zero_grad()
-            loss = cloak_loss(noise, remote, a_train[idx], data.train.y[idx], gen)
-            loss.backward()
-            opt.step()
-        log.debug("cloak epoch %d loss %.4f mean B %.4f", epoch, float(loss.detach()),
-                  float(noise.scale().detach().mean()))
+    with flush_denormals():
+        for epoch in range(spec.epochs):
+            for idx in batches(len(a_train), spec.batch_size, gen):
+                opt.zero_grad()
+                loss = cloak_loss(noise, remote, a_train[idx], data.train.y[idx], gen)
+                loss.backward()
+                opt.step()
+            log.debug("cloak epoch %d loss %.4f mean B %.4f", epoch, float(loss.detach()),
+                      float(noise.scale().detach().mean()))
     with torch.no_grad():
         b = noise.scale()
         acc = accuracy(lambda a: remote(noise(a, gen, suppress=True)), a_held, data.heldout.y)

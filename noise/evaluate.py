@@ -112,6 +112,7 @@ class CutPrivacy:
     recon_clean_ssim: float
     noise_randomness: float       # per-request spread / the activation's spread across inputs
     per_request_std: float
+    jitter_randomness: float      # the same with the tuple fixed: the draws' jitter alone
     tuple_entropy_bits: float
     fairness_gap_pct: float
     mi_samples: int
@@ -247,11 +248,21 @@ def _reconstructions(data: Dataset, a: dict[str, torch.Tensor], sent: dict[str, 
 def _randomness(noise: NoiseFn | None, a_test: torch.Tensor,
                 knowledge: NoiseKnowledge | None, s: EvalSettings) -> dict:
     if noise is None:      # nothing is drawn: the transmitted tensor is a function of x
-        return {"noise_randomness": 0.0, "per_request_std": 0.0, "tuple_entropy_bits": 0.0}
+        return {"noise_randomness": 0.0, "per_request_std": 0.0, "jitter_randomness": 0.0,
+                "tuple_entropy_bits": 0.0}
     spread = activation_spread(a_test.numpy())
-    std = per_request_std(noise, a_test[:INPUTS].numpy(), s.seed * 7919 + 4)
-    return {"noise_randomness": std / spread if spread > 0 else math.nan,
-            "per_request_std": std,
+    fixed = a_test[:INPUTS].numpy()
+    std = per_request_std(noise, fixed, s.seed * 7919 + 4)
+    jitter = math.nan
+    if knowledge is not None:
+        def first_tuple(a: np.ndarray, seed: int) -> np.ndarray:
+            return knowledge.apply_tuples(a, seed, np.zeros(len(a), np.int64))
+        jitter = per_request_std(first_tuple, fixed, s.seed * 7919 + 4)
+
+    def relative(value: float) -> float:
+        return value / spread if spread > 0 else math.nan
+    return {"noise_randomness": relative(std), "per_request_std": std,
+            "jitter_randomness": relative(jitter),
             "tuple_entropy_bits": (knowledge.tuple_entropy_bits if knowledge is not None
                                    else math.nan)}
 

@@ -2,12 +2,25 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import torch
 from torch import nn
 
 log = logging.getLogger(__name__)
+
+
+@contextmanager
+def flush_denormals() -> Iterator[None]:
+    """Treat subnormal floats as zero while small networks train: Adam's second moments decay
+    into the subnormal range, where x86 arithmetic is ~100x slower (the reconstruction attack
+    trained 4x faster with the same result). PyTorch's default (off) is restored after."""
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
 
 
 def batches(n: int, batch_size: int, gen: torch.Generator):

@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from noise.models import flush_denormals
+
 RECON_COMPONENTS = 256
 RECON_SIDE = 16
 HIDDEN = 256
@@ -103,7 +105,7 @@ def reconstruct(sent_train: np.ndarray, x_train: torch.Tensor, sent_test: np.nda
                             nn.Linear(HIDDEN, out), nn.Sigmoid())
     opt = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-5)
     flat = y_tr.reshape(len(y_tr), -1)
-    with torch.enable_grad():
+    with torch.enable_grad(), flush_denormals():
         for _ in range(epochs):
             for idx in torch.randperm(len(flat), generator=gen).split(BATCH):
                 opt.zero_grad()

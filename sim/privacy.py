@@ -54,7 +54,7 @@ REDUCED: dict[str, tuple[tuple[int, ...] | None, float, int]] = {
 DEFAULT_EPOCHS = 10
 EXTRA_COLUMNS = ["fairness_gap_pct", "mi_clean_bits", "worst_tuple_loss_pct",
                  "tuples_over_budget", "recon_clean_mse", "recon_clean_psnr_db",
-                 "recon_clean_ssim", "per_request_std"]
+                 "recon_clean_ssim", "per_request_std", "jitter_randomness"]
 RECONSTRUCTION_NOTE = (
     "inverse network (He et al., ACSAC 2019, black box): standardized transmitted tensor, PCA "
     "<= 256, one hidden layer of 256, trained 40 epochs on the train split to output the "
@@ -63,9 +63,10 @@ RECONSTRUCTION_NOTE = (
 RANDOMNESS_NOTE = (
     "noise_randomness: for 8 fixed test inputs, each transmitted element's standard deviation "
     "across 32 noise draws, averaged, over the same average of each element's standard "
-    "deviation across test inputs; tuple_entropy_bits: log2 of the tuples the edge picks from")
+    "deviation across test inputs; jitter_randomness: the same with the tuple fixed (the "
+    "fresh draws alone); tuple_entropy_bits: log2 of the tuples the edge picks from")
 # part of every per-cut result key: change it when the figures a result holds change
-EVAL_VERSION = "issue16-v1"
+EVAL_VERSION = "issue16-v2"
 ADVERSARY_NOTE = (
     "the strongest of: linear (standardize + PCA(<= 64) + logistic regression), mlp (the same "
     "with one hidden layer of 128) and collection-aware (knows every tuple: estimates it, "
