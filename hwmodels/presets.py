@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from hwmodels.accel.kinds import model_class
 from hwmodels.device import DeviceModel
 from hwmodels.link import LinkModel
 from core.registry import UnknownNameError
@@ -116,7 +117,6 @@ def _load_file(path: str, mtime_ns: int, category: str) -> tuple[dict, dict[str,
 def build_model(category: str, values: dict, path: str) -> tuple[Any, list[str]]:
     cls = CATEGORIES[category].model
     if cls is None:
-        from hwmodels.accel import model_class   # late: accel imports this module
         try:
             cls = model_class(values)
         except ValueError as exc:

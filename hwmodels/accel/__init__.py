@@ -9,29 +9,13 @@ from __future__ import annotations
 import copy
 from typing import Any, Mapping
 
+from core.schema import build
 from hwmodels.accel.bitfusion import BitFusionModel, BitWidths
 from hwmodels.accel.eyeriss import EyerissModel
+from hwmodels.accel.kinds import ACCELERATOR_KINDS, model_class
 from hwmodels.accel.shapes import LayerArrays, conv_arrays, layer_arrays
 from hwmodels.accel.systolic import SystolicModel, systolic_cycles
 from hwmodels.accel.target import AccelResult, AcceleratorTarget
-from core.registry import Registry
-from core.schema import build
-
-ACCELERATOR_KINDS: Registry[type] = Registry("accelerator kind")
-ACCELERATOR_KINDS.register("eyeriss")(EyerissModel)
-ACCELERATOR_KINDS.register("systolic")(SystolicModel)
-ACCELERATOR_KINDS.register("bitfusion")(BitFusionModel)
-
-
-def model_class(values: Mapping[str, Any]) -> type:
-    kind = values.get("kind") if isinstance(values, Mapping) else None
-    if kind is None:
-        raise ValueError(f'"kind" must name an accelerator kind; known: '
-                         f"{', '.join(ACCELERATOR_KINDS.names())}")
-    try:
-        return ACCELERATOR_KINDS.get(kind)
-    except KeyError as exc:
-        raise ValueError(f'"kind" {exc}') from None
 
 
 def _merge(base: dict, over: Mapping[str, Any]) -> dict:
