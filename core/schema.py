@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 import types
 import typing
 from typing import Any, TypeVar
@@ -78,6 +77,15 @@ class Checks:
 # unit, and products of a few such values stay finite in float64.
 MAX_INT = 2 ** 53
 MAX_FLOAT = 1e30
+
+
+class SchemaError(ValueError):
+    """Every problem found in one mapping; `problems` holds one line per problem, each
+    starting with its key path."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 def _short(value: Any) -> str:
@@ -190,13 +198,5 @@ def build(cls: type[T], raw: Any, path: str) -> tuple[T | None, list[str]]:
         return cls(**kwargs), []
     except FieldError as exc:
         return None, [f"{path}.{field}: {message}" for field, message in exc.problems]
-    except ValueError as exc:
-        return None, [_prefix(path, str(exc), set(fields))]
-
-
-def _prefix(path: str, message: str, field_names: set[str]) -> str:
-    # Dataclass checks name their field first ('"uplink_mbps" must be > 0'); give it its path.
-    m = re.match(r'^"?([A-Za-z_][A-Za-z0-9_]*)"?:?\s+(.*)$', message, re.S)
-    if m and m.group(1) in field_names:
-        return f"{path}.{m.group(1)}: {m.group(2)}"
-    return f"{path}: {message}"
+    except ValueError as exc:        # a check that names no field: the section's problem
+        return None, [f"{path}: {exc}"]

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from core.schema import FieldError
 from partitioner.types import LayerProfile
 
 # Ops that only relabel a tensor's shape: no kernel runs, so they cost nothing.
@@ -47,11 +48,11 @@ class Regression:
 
     def __post_init__(self) -> None:
         if self.form not in ("log", "linear", "power"):
-            raise ValueError(f'"form" must be log, linear or power, got {self.form!r}')
+            raise FieldError("form", f'must be log, linear or power, got {self.form!r}')
         if self.form == "power" and not self.intercept > 0:
-            raise ValueError(f'"intercept" of a power form must be > 0, got {self.intercept}')
+            raise FieldError("intercept", f'of a power form must be > 0, got {self.intercept}')
         if not self.lower <= self.upper:
-            raise ValueError(f'"lower" must be <= upper, got {self.lower} > {self.upper}')
+            raise FieldError("lower", f'must be <= upper, got {self.lower} > {self.upper}')
 
     def __call__(self, x: float) -> float:
         return float(self.many(np.asarray(float(x))))
@@ -76,15 +77,15 @@ class PowerMode:
 
     def __post_init__(self) -> None:
         if not 0 < self.cores_fraction <= 1:
-            raise ValueError(f'"cores_fraction" must be in (0, 1], got {self.cores_fraction}')
+            raise FieldError("cores_fraction", f'must be in (0, 1], got {self.cores_fraction}')
         if not 0 < self.voltage_ratio <= 1.5:
-            raise ValueError(f'"voltage_ratio" must be in (0, 1.5], got {self.voltage_ratio}')
+            raise FieldError("voltage_ratio", f'must be in (0, 1.5], got {self.voltage_ratio}')
         if not self.clock_mhz > 0:
-            raise ValueError(f'"clock_mhz" must be > 0, got {self.clock_mhz}')
+            raise FieldError("clock_mhz", f'must be > 0, got {self.clock_mhz}')
         if self.active_power_w is not None and not self.active_power_w > 0:
-            raise ValueError(f'"active_power_w" must be > 0, got {self.active_power_w}')
+            raise FieldError("active_power_w", f'must be > 0, got {self.active_power_w}')
         if self.idle_power_w is not None and self.idle_power_w < 0:
-            raise ValueError(f'"idle_power_w" must be >= 0, got {self.idle_power_w}')
+            raise FieldError("idle_power_w", f'must be >= 0, got {self.idle_power_w}')
 
 
 @dataclass(frozen=True)
@@ -112,33 +113,33 @@ class DeviceModel:
     def __post_init__(self) -> None:
         where = f'(device "{self.name}")'
         if not self.peak_gflops or "fp32" not in self.peak_gflops:
-            raise ValueError(f'"peak_gflops" must give at least fp32 {where}')
+            raise FieldError("peak_gflops", f'must give at least fp32 {where}')
         for prec, v in self.peak_gflops.items():
             if not v > 0:
-                raise ValueError(f'"peak_gflops" {prec} must be > 0, got {v} {where}')
+                raise FieldError("peak_gflops", f'{prec} must be > 0, got {v} {where}')
         if "default" not in self.efficiency:
-            raise ValueError(f'"efficiency" must have a "default" entry {where}')
+            raise FieldError("efficiency", f'must have a "default" entry {where}')
         for op, v in self.efficiency.items():
             if not 0 < v <= 1:
-                raise ValueError(f'"efficiency" {op} must be in (0, 1], got {v} {where}')
+                raise FieldError("efficiency", f'{op} must be in (0, 1], got {v} {where}')
         for op, reg in self.efficiency_fit.items():
             if not 0 < reg.lower <= reg.upper <= 1:
-                raise ValueError(f'"efficiency_fit" {op} must clip within (0, 1], got '
+                raise FieldError("efficiency_fit", f'{op} must clip within (0, 1], got '
                                  f"[{reg.lower}, {reg.upper}] {where}")
         for name in ("clock_mhz", "memory_bandwidth_gbps", "active_power_w"):
             if not getattr(self, name) > 0:
-                raise ValueError(f'"{name}" must be > 0, got {getattr(self, name)} {where}')
+                raise FieldError(name, f'must be > 0, got {getattr(self, name)} {where}')
         for op, v in self.launch_overhead_by_op_us.items():
             if not v >= 0:
-                raise ValueError(f'"launch_overhead_by_op_us" {op} must be >= 0, got {v} {where}')
+                raise FieldError("launch_overhead_by_op_us", f'{op} must be >= 0, got {v} {where}')
         if not 0 < self.memory_efficiency <= 1:
-            raise ValueError(f'"memory_efficiency" must be in (0, 1], got '
+            raise FieldError("memory_efficiency", f'must be in (0, 1], got '
                              f"{self.memory_efficiency} {where}")
         for name in ("launch_overhead_us", "idle_power_w", "static_power_w"):
             if getattr(self, name) < 0:
-                raise ValueError(f'"{name}" must be >= 0, got {getattr(self, name)} {where}')
+                raise FieldError(name, f'must be >= 0, got {getattr(self, name)} {where}')
         if self.static_power_w > self.active_power_w:
-            raise ValueError(f'"static_power_w" must be <= active_power_w {where}')
+            raise FieldError("static_power_w", f'must be <= active_power_w {where}')
 
     def mode_power_w(self, mode: str) -> tuple[float, float]:
         """(active, idle) power of a mode: its own figures, else CMOS V/f scaling."""
@@ -158,7 +159,7 @@ class DeviceModel:
             return self
         if mode not in self.power_modes:
             known = ", ".join(sorted(self.power_modes)) or "none"
-            raise ValueError(f'"power_mode" {mode!r} unknown for device "{self.name}"; '
+            raise FieldError("power_mode", f'{mode!r} unknown for device "{self.name}"; '
                              f"known: {known}")
         pm = self.power_modes[mode]
         scale = pm.clock_mhz / self.clock_mhz * pm.cores_fraction

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from core.schema import FieldError
 from partitioner.types import Cut, dtype_bytes
 
 
@@ -46,23 +47,23 @@ class LinkModel:
     def __post_init__(self) -> None:
         for field in ("uplink_mbps", "downlink_mbps"):
             if not getattr(self, field) > 0:
-                raise ValueError(f'"{field}" must be > 0, got {getattr(self, field)} '
+                raise FieldError(field, f'must be > 0, got {getattr(self, field)} '
                                  f'(link "{self.name}")')
         for field in ("rtt_ms", "alpha_up_mw_per_mbps", "alpha_down_mw_per_mbps", "beta_mw",
                       "promotion_ms", "promotion_power_mw", "tail_ms", "tail_power_mw",
                       "idle_power_mw", "packet_overhead_bytes", "psm_beacon_ms"):
             if getattr(self, field) < 0:
-                raise ValueError(f'"{field}" must be >= 0, got {getattr(self, field)} '
+                raise FieldError(field, f'must be >= 0, got {getattr(self, field)} '
                                  f'(link "{self.name}")')
         for field in ("fit_max_up_mbps", "fit_max_down_mbps"):
             if getattr(self, field) is not None and not getattr(self, field) > 0:
-                raise ValueError(f'"{field}" must be > 0, got {getattr(self, field)} '
+                raise FieldError(field, f'must be > 0, got {getattr(self, field)} '
                                  f'(link "{self.name}")')
         if self.max_power_mw is not None and not self.max_power_mw >= self.beta_mw:
-            raise ValueError(f'"max_power_mw" must be >= beta_mw ({self.beta_mw}), got '
+            raise FieldError("max_power_mw", f'must be >= beta_mw ({self.beta_mw}), got '
                              f'{self.max_power_mw} (link "{self.name}")')
         if not self.mtu_bytes > self.packet_overhead_bytes:
-            raise ValueError(f'"mtu_bytes" must be > packet_overhead_bytes, got '
+            raise FieldError("mtu_bytes", f'must be > packet_overhead_bytes, got '
                              f'{self.mtu_bytes} (link "{self.name}")')
         if self.bandwidth_trace_csv is not None:
             self.trace()                  # fail now, with the file named, not mid-simulation

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.schema import FieldError
+
 
 @dataclass(frozen=True)
 class BandwidthTrace:
@@ -60,21 +62,21 @@ def load_bandwidth_trace(path: str) -> BandwidthTrace:
         with open(p, newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ValueError(f'"bandwidth_trace_csv" cannot read {path}: {exc}') from None
+        raise FieldError("bandwidth_trace_csv", f'cannot read {path}: {exc}') from None
     need = ("time_s", "uplink_mbps", "downlink_mbps")
     if not rows or any(k not in rows[0] for k in need):
-        raise ValueError(f'"bandwidth_trace_csv" {path} must have columns {", ".join(need)} '
+        raise FieldError("bandwidth_trace_csv", f'{path} must have columns {", ".join(need)} '
                          "and at least one row")
     try:
         cols = {k: np.array([float(r[k]) for r in rows]) for k in need}
     except (TypeError, ValueError) as exc:
-        raise ValueError(f'"bandwidth_trace_csv" {path}: not a number ({exc})') from None
+        raise FieldError("bandwidth_trace_csv", f'{path}: not a number ({exc})') from None
     t = cols["time_s"]
     # NaN compares false both ways, so finiteness is checked first
     if not np.all(np.isfinite(t)) or t[0] != 0 or np.any(np.diff(t) <= 0):
-        raise ValueError(f'"bandwidth_trace_csv" {path}: time_s must start at 0 and increase')
+        raise FieldError("bandwidth_trace_csv", f'{path}: time_s must start at 0 and increase')
     for k in ("uplink_mbps", "downlink_mbps"):
         if np.any(~np.isfinite(cols[k])) or np.any(cols[k] <= 0):
-            raise ValueError(f'"bandwidth_trace_csv" {path}: {k} must be > 0 in every row')
+            raise FieldError("bandwidth_trace_csv", f'{path}: {k} must be > 0 in every row')
     step = float(np.median(np.diff(t))) if len(t) > 1 else 1.0
     return BandwidthTrace(t, cols["uplink_mbps"], cols["downlink_mbps"], float(t[-1] + step))

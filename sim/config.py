@@ -24,7 +24,7 @@ from noise.mi import check_mi_settings
 from noise.methods import build_noise_spec
 from noise.spec import NoiseSpec
 from core.registry import UnknownNameError
-from core.schema import CEILINGS, Checks, FieldError, build, within_ceiling
+from core.schema import CEILINGS, Checks, FieldError, SchemaError, build, within_ceiling
 from partitioner.graph import ModelGraph
 from partitioner.types import DTYPE_BYTES
 from partitioner.sources import resolve_model_path
@@ -350,8 +350,9 @@ def _device_target(ref, power_mode, path, problems, sources) -> ComputeTarget | 
         return None
     try:
         return DeviceTarget(device.with_power_mode(power_mode))
-    except ValueError as exc:
-        problems.append(f"{path.rsplit('.', 1)[0]}.power_mode: {str(exc).split(' ', 1)[1]}")
+    except FieldError as exc:                 # the mode is named next to the device
+        section = path.rsplit(".", 1)[0]
+        problems.extend(f"{section}.{field}: {message}" for field, message in exc.problems)
         return None
 
 
@@ -366,12 +367,12 @@ def _accelerator_target(ref: str | dict, problems: list[str],
     else:
         spec, overrides = ref, {}
     try:
-        target = accelerator_target(spec, overrides or None)
+        target = accelerator_target(spec, overrides or None, path="edge.accelerator")
+    except SchemaError as exc:
+        problems.extend(exc.problems)
+        return None
     except (ValueError, UnknownNameError) as exc:
-        # The preset builder names its file; the user wants the config key path.
-        message = re.sub(r"^accelerators/[\w.-]+\.yaml\.", "edge.accelerator.", str(exc))
-        problems.append(message if message.startswith("edge.accelerator.")
-                        else f"edge.accelerator: {message}")
+        problems.append(f"edge.accelerator: {exc}")
         return None
     if isinstance(spec, str):
         _, preset_sources = load_raw("accelerators", spec)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.schema import FieldError
 from sim.des import CloudQueue, SimSettings
 
 P99_TAIL = 0.01
@@ -34,11 +35,11 @@ class OperatingPoint:
 
     def __post_init__(self) -> None:
         if self.process not in ("poisson", "deterministic"):
-            raise ValueError(f'"process" must be poisson or deterministic, got {self.process!r}')
+            raise FieldError("process", f'must be poisson or deterministic, got {self.process!r}')
         if not self.rate_hz > 0:
-            raise ValueError(f'"rate_hz" must be > 0, got {self.rate_hz}')
+            raise FieldError("rate_hz", f'must be > 0, got {self.rate_hz}')
         if self.clients < 1 or self.gpus < 1:
-            raise ValueError(f'"clients" and "gpus" must be >= 1, got {self.clients}, {self.gpus}')
+            raise FieldError("clients", f'and "gpus" must be >= 1, got {self.clients}, {self.gpus}')
 
     @classmethod
     def from_settings(cls, settings: SimSettings, queue: CloudQueue,

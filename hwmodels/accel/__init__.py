@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Mapping
 
-from core.schema import build
+from core.schema import FieldError, SchemaError, build
 from hwmodels.accel.bitfusion import BitFusionModel, BitWidths
 from hwmodels.accel.eyeriss import EyerissModel
 from hwmodels.accel.kinds import ACCELERATOR_KINDS, model_class
@@ -27,27 +27,32 @@ def _merge(base: dict, over: Mapping[str, Any]) -> dict:
 
 
 def build_accelerator(spec: str | Mapping[str, Any], overrides: Mapping[str, Any] | None = None,
-                      path: str = "accelerator"):
+                      path: str | None = None):
     """The accelerator model from a preset name or an inline mapping (sources stripped or not),
-    with `overrides` merged in; raises ValueError with every problem, each with its key path."""
+    with `overrides` merged in; raises SchemaError with every problem, each with its key path
+    under `path` (default: the preset's file, or "accelerator")."""
     from hwmodels.presets import load_raw, strip_sources
     if isinstance(spec, str):
         values, _ = load_raw("accelerators", spec)
-        path = f"accelerators/{spec}.yaml"
+        path = path or f"accelerators/{spec}.yaml"
     else:
         values, _, _ = strip_sources(dict(spec))
+        path = path or "accelerator"
     values = _merge(values, strip_sources(dict(overrides or {}))[0])
-    cls = model_class(values)
+    try:
+        cls = model_class(values)
+    except FieldError as exc:
+        raise SchemaError([f"{path}.{field}: {message}" for field, message in exc.problems])
     model, problems = build(cls, values, path)
     if problems:
-        raise ValueError("; ".join(problems))
+        raise SchemaError(problems)
     return model
 
 
 def accelerator_target(spec: str | Mapping[str, Any],
-                       overrides: Mapping[str, Any] | None = None):
+                       overrides: Mapping[str, Any] | None = None, path: str | None = None):
     """A ComputeTarget for an accelerator preset name or inline mapping (+ overrides)."""
-    model = build_accelerator(spec, overrides)
+    model = build_accelerator(spec, overrides, path)
     if model.backend == "zigzag":
         from hwmodels.accel.zigzag_backend import ZigZagTarget
         return ZigZagTarget(model)

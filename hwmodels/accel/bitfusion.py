@@ -21,6 +21,7 @@ from typing import Literal
 
 import numpy as np
 
+from core.schema import FieldError
 from hwmodels.accel.common import (check_non_negative, check_positive, dram_words,
                                    streaming_cost)
 from hwmodels.accel.shapes import LayerArrays
@@ -39,7 +40,7 @@ class BitWidths:
         for name in ("act_bits", "weight_bits"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_BITS:
-                raise ValueError(f'"{name}" must be an integer in 1..{MAX_BITS}, got {v!r}')
+                raise FieldError(name, f'must be an integer in 1..{MAX_BITS}, got {v!r}')
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class BitFusionModel:
         check_non_negative(self, "rf_access_multiple", "gb_access_multiple", "dram_access_multiple",
                            "static_power_w", "idle_power_w", where=where)
         if not 0 < self.array_efficiency <= 1:
-            raise ValueError(f'"array_efficiency" must be in (0, 1], got '
+            raise FieldError("array_efficiency", f'must be in (0, 1], got '
                              f"{self.array_efficiency} ({where})")
 
     def bits_of(self, names) -> tuple[np.ndarray, np.ndarray]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.schema import FieldError
 from hwmodels.accel.shapes import LayerArrays
 
 
@@ -10,14 +11,14 @@ def check_positive(obj, *names: str, where: str) -> None:
     for name in names:
         v = getattr(obj, name)
         if isinstance(v, bool) or not v > 0:
-            raise ValueError(f'"{name}" must be > 0, got {v!r} ({where})')
+            raise FieldError(name, f'must be > 0, got {v!r} ({where})')
 
 
 def check_non_negative(obj, *names: str, where: str) -> None:
     for name in names:
         v = getattr(obj, name)
         if isinstance(v, bool) or v < 0:
-            raise ValueError(f'"{name}" must be >= 0, got {v!r} ({where})')
+            raise FieldError(name, f'must be >= 0, got {v!r} ({where})')
 
 
 def streaming_cost(a: LayerArrays, batch_size: int, lanes: float,

@@ -43,6 +43,7 @@ from typing import Literal
 
 import numpy as np
 
+from core.schema import FieldError
 from hwmodels.accel.common import (check_non_negative, check_positive, dram_words,
                                    streaming_cost)
 from hwmodels.accel.shapes import LayerArrays, check_pool_mapping, pool_as_conv
@@ -106,7 +107,7 @@ class EyerissModel:
                            "gb_access_multiple", "dram_access_multiple", "static_power_w",
                            "idle_power_w", where=where)
         if not 0 < self.array_efficiency <= 1:
-            raise ValueError(f'"array_efficiency" must be in (0, 1], got '
+            raise FieldError("array_efficiency", f'must be in (0, 1], got '
                              f"{self.array_efficiency} ({where})")
         check_pool_mapping(self.pool_mapping, f" ({where})")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from core.schema import FieldError
 from core.registry import Registry
 from hwmodels.accel.bitfusion import BitFusionModel
 from hwmodels.accel.eyeriss import EyerissModel
@@ -21,9 +22,9 @@ ACCELERATOR_KINDS.register("bitfusion")(BitFusionModel)
 def model_class(values: Mapping[str, Any]) -> type:
     kind = values.get("kind") if isinstance(values, Mapping) else None
     if kind is None:
-        raise ValueError(f'"kind" must name an accelerator kind; known: '
+        raise FieldError("kind", f'must name an accelerator kind; known: '
                          f"{', '.join(ACCELERATOR_KINDS.names())}")
     try:
         return ACCELERATOR_KINDS.get(kind)
     except KeyError as exc:
-        raise ValueError(f'"kind" {exc}') from None
+        raise FieldError("kind", f'{exc}') from None

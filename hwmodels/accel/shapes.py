@@ -20,6 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
+from core.schema import FieldError
 from partitioner.types import ConvShape, LayerProfile
 
 # Layers that move no data at inference: a view or a no-op.
@@ -116,7 +117,7 @@ def layer_arrays(layers: Sequence[LayerProfile]) -> LayerArrays:
 
 def check_pool_mapping(mapping: str, where: str = "") -> None:
     if mapping not in POOL_MAPPINGS:
-        raise ValueError(f'"pool_mapping" must be one of {", ".join(POOL_MAPPINGS)}, '
+        raise FieldError("pool_mapping", f'must be one of {", ".join(POOL_MAPPINGS)}, '
                          f"got {mapping!r}{where}")
 
 

@@ -27,6 +27,7 @@ from typing import Literal
 
 import numpy as np
 
+from core.schema import FieldError
 from hwmodels.accel.common import check_non_negative, check_positive, dram_words, streaming_cost
 from hwmodels.accel.shapes import LayerArrays
 from hwmodels.accel.target import AccelResult
@@ -44,7 +45,7 @@ def fold_dims(dataflow: str, npx, win, nfilt):
         return win, nfilt, npx
     if dataflow == "is":
         return win, npx, nfilt
-    raise ValueError(f'"dataflow" must be one of os, ws, is, got {dataflow!r}')
+    raise FieldError("dataflow", f'must be one of os, ws, is, got {dataflow!r}')
 
 
 def systolic_cycles(dataflow: str, rows: int, cols: int, npx, win, nfilt):
@@ -94,7 +95,7 @@ class SystolicModel:
     def __post_init__(self) -> None:
         where = f'accelerator "{self.name}"'
         if self.dataflow not in DATAFLOWS:
-            raise ValueError(f'"dataflow" must be one of os, ws, is, got {self.dataflow!r} '
+            raise FieldError("dataflow", f'must be one of os, ws, is, got {self.dataflow!r} '
                              f"({where})")
         check_positive(self, "rows", "cols", "clock_mhz", "sram_kib", "mac_bits",
                        "energy_per_mac_pj", "dram_bytes_per_cycle", "active_power_w",
@@ -109,7 +110,7 @@ class SystolicModel:
         check_non_negative(self, "idle_power_w", where=where)
         if self.bits is not None and (isinstance(self.bits, bool) or not isinstance(self.bits, int)
                                       or not 1 <= self.bits <= MAX_BITS):
-            raise ValueError(f'"bits" must be an integer in 1..{MAX_BITS}, got {self.bits!r} '
+            raise FieldError("bits", f'must be an integer in 1..{MAX_BITS}, got {self.bits!r} '
                              f"({where})")
 
     @property

@@ -43,6 +43,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from core.schema import FieldError
 from hwmodels.accel.shapes import layer_arrays
 from hwmodels.accel.target import AcceleratorTarget
 from hwmodels.cost import LayerCost, ModelPowers
@@ -77,7 +78,7 @@ def _zigzag_inputs() -> Path | None:
 def resolve_hardware_yaml(value: str | None) -> Path:
     """A path to a hardware YAML, or the name of one ZigZag ships (`eyeriss_like[.yaml]`)."""
     if not value:
-        raise ValueError('"zigzag_hardware_yaml" must name a ZigZag hardware YAML file when '
+        raise FieldError("zigzag_hardware_yaml", f'must name a ZigZag hardware YAML file when '
                          '"backend" is zigzag (a path, or one ZigZag ships: eyeriss_like.yaml)')
     p = Path(value).expanduser()
     if p.is_file():
@@ -88,7 +89,7 @@ def resolve_hardware_yaml(value: str | None) -> Path:
             shipped = inputs / "hardware" / name
             if shipped.is_file():
                 return shipped.resolve()
-    raise ValueError(f'"zigzag_hardware_yaml" {value!r}: no such file (nor a hardware YAML '
+    raise FieldError("zigzag_hardware_yaml", f'{value!r}: no such file (nor a hardware YAML '
                      "shipped with zigzag-dse)")
 
 
