@@ -1,8 +1,8 @@
 """The bundled real data set: scikit-learn's `load_digits` (1,797 8x8 digits, no download).
 
 Public task "digit > 5" (what the cloud answers), private task "which digit" (what an adversary
-wants). Splits are fixed by seed: test 20 %, then 10 % of the rest held out (Shredder's stop
-rule), the remainder trains. Images are resized bilinearly to the model's input shape.
+wants). Splits are fixed by seed: test 20 %, then a quarter of the rest held out (Shredder's
+stop rule), the remainder trains. Images are resized bilinearly to the model's input shape.
 """
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ def adapt(x: torch.Tensor, input_shape: tuple[int, ...]) -> torch.Tensor:
 
 def split_dataset(name: str, x: torch.Tensor, y_public: np.ndarray,
                   y_private: np.ndarray | None, seed: int) -> Dataset:
-    """The same fixed split rule as the digits: test 20 %, then 10 % of the rest held out."""
+    """The same fixed split rule as the digits: test 20 %, then a quarter of the rest held out."""
     n = len(y_public)
     pub = torch.from_numpy(y_public.astype(np.int64))
     has_private = y_private is not None
