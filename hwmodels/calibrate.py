@@ -47,10 +47,19 @@ def read_measurements(csv_path: str | Path) -> pd.DataFrame:
     if missing:
         raise ValueError(f'"MEASURED.csv" {csv_path} lacks column(s) {", ".join(missing)}; '
                          "needs op_type, flops (or macs), latency_ms")
+    op = df["op_type"]
+    blank = op.isna() | (op.astype(str).str.strip() == "")
+    if blank.any():
+        raise ValueError(f'"op_type" is empty in row {int(blank.idxmax()) + 2} of {csv_path} '
+                         "(row 1 is the header); name the layer's operator, e.g. conv2d")
+    df["op_type"] = op.astype(str).str.strip()
     for c in ("flops", "latency_ms") + tuple(c for c in ("moved_bytes", "power_w") if c in df):
         vals = pd.to_numeric(df[c], errors="coerce")
-        if vals.isna().any() or (vals <= 0).any():
-            raise ValueError(f'"{c}" must be a number > 0 in every row of {csv_path}')
+        bad = vals.isna() | ~np.isfinite(vals) | (vals <= 0)
+        if bad.any():
+            row = int(bad.idxmax())
+            raise ValueError(f'"{c}" must be a finite number > 0 in every row of {csv_path}; '
+                             f"row {row + 2} (row 1 is the header) has '{df[c].iloc[row]}'")
         df[c] = vals.astype(float)
     if len(df) < 3:
         raise ValueError(f'"MEASURED.csv" {csv_path} needs at least 3 rows, got {len(df)}')

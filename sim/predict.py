@@ -90,6 +90,7 @@ def predict_command(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- calibrate
 def calibrate_command(args: argparse.Namespace) -> int:
+    _check_out_file(args.out)
     columns = read_csv(args.measured, "measurements file").columns
     if "model" in columns:
         return _calibrate_networks(args)
@@ -98,6 +99,12 @@ def calibrate_command(args: argparse.Namespace) -> int:
 
 def _default_name(device: str) -> str:
     return f"{Path(device).stem if is_preset_file(device) else device}-calibrated"
+
+
+def _check_out_file(out: str | None) -> None:
+    if out and Path(out).is_dir():
+        raise UserError(f"--out {out!r} is a folder; name the preset file to write, e.g. "
+                        f"{Path(out) / 'my-device.yaml'}")
 
 
 def _calibrate_networks(args: argparse.Namespace) -> int:

@@ -305,3 +305,41 @@ def test_ux_a_grid_of_inline_accelerators_beside_a_second_key(capsys, tmp_path):
                     "--no-progress")
     assert code == 0, err
     assert list((tmp_path / "s" / "plots").glob("*heatmap*.png"))
+
+
+# ------------------------------------------------------------------- profile and calibrate
+@pytest.mark.parametrize("shape,says", [("3,0,224", "dimensions must be >= 1"),
+                                        ("3,-1,224", "dimensions must be >= 1"),
+                                        ("3,99999999999999999999,224", "elements per sample")])
+def test_d6_profile_input_shapes(capsys, shape, says):
+    refused(capsys, "profile", "vgg16", "--input-shape", shape, says=says)
+
+
+@pytest.mark.parametrize("row,says", [
+    (",1000,0.1", '"op_type" is empty in row 2'),
+    ("conv2d,inf,0.1", '"flops" must be a finite number > 0 in every row'),
+    ("conv2d,-5,0.1", "row 2 (row 1 is the header) has '-5"),
+])
+def test_d10_calibrate_csv_rows_are_named(capsys, tmp_path, row, says):
+    csv = tmp_path / "m.csv"
+    csv.write_text("op_type,flops,latency_ms\n" + row + "\nconv2d,2000,0.2\nconv2d,4000,0.3\n"
+                   "conv2d,8000,0.5\n")
+    refused(capsys, "calibrate", str(csv), "--device", "titan-xp", "--out",
+            str(tmp_path / "p.yaml"), says=says)
+    assert not (tmp_path / "p.yaml").exists()
+
+
+def test_d9_calibrate_out_a_folder(capsys, tmp_path):
+    csv = tmp_path / "m.csv"
+    csv.write_text("op_type,flops,latency_ms\nconv2d,1000,0.1\nconv2d,2000,0.2\n"
+                   "conv2d,4000,0.3\nconv2d,8000,0.5\n")
+    refused(capsys, "calibrate", str(csv), "--device", "titan-xp", "--out", str(tmp_path),
+            says="is a folder")
+
+
+def test_ux_api_sweep_takes_inline_mappings_like_the_cli(tmp_path):
+    from sim import api
+    s = api.sweep(CONFIGS / "eyeriss_alexnet.yaml", cost_only=True, out_dir=tmp_path,
+                  grid={"edge.accelerator": [{"preset": "eyeriss"}, {"preset": "systolic"}]})
+    assert len(s.best) == 2
+    assert s.rows.groupby("config")["edge_compute_ms"].sum().nunique() == 2
