@@ -19,11 +19,22 @@ learned value, descending; `rank = argsort(order)`; rank 0 gets the largest samp
 """
 from __future__ import annotations
 
+import os
+
+import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange
 from numba.core import types
 from numba.extending import intrinsic
+
+# numba's OpenMP layer leaves its worker threads spinning after each parallel kernel; on a
+# 2-core machine they took the core that torch was training on (the privacy step's inverse
+# network trained 3-4x slower after one kernel call). The workqueue layer parks its workers
+# and runs these kernels as fast (benchmarks/bench_noise_kernel.py). A user's
+# NUMBA_THREADING_LAYER still wins; the layer is chosen at the first parallel launch.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
