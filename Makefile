@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= configs/tx2_vgg16.yaml
 
-.PHONY: setup run test test-all bench
+.PHONY: setup run test test-all bench figures
 
 $(BIN)/sim: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -32,3 +32,15 @@ test-all: setup
 
 bench: setup
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b; done
+
+# The README's figures, from a real run of the main job and a small sweep.
+FIGURES := docs/figures
+figures: setup
+	$(BIN)/sim run configs/tx2_vgg16.yaml --out results/figures/tx2_vgg16
+	$(BIN)/sim sweep configs/tx2_lenet.yaml --grid link.uplink_mbps=1,5,20,100 \
+	    --grid edge.power_mode=maxn,maxq --cost-only --out results/figures/sweep_lenet --restart
+	mkdir -p $(FIGURES)
+	cp results/figures/tx2_vgg16/plots/energy_per_cut.png \
+	   results/figures/tx2_vgg16/plots/latency_per_cut.png \
+	   results/figures/tx2_vgg16/plots/privacy_cost.png $(FIGURES)/
+	cp results/figures/sweep_lenet/plots/heatmap_total_mj.png $(FIGURES)/sweep_heatmap_total_mj.png
