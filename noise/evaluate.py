@@ -19,7 +19,8 @@ Figures (see `CutPrivacy`):
   factor across noise levels at a given (d, n) and cancels there. On Gaussian channels at
   d = 4 and 359 samples (digits) KSG reads about 0.6 of the true bits, while its loss is
   within 6 points of the closed-form loss on average, with a spread of up to 5 points; read
-  mi_bits as a relative figure and mi_loss_pct as the measurement.
+  mi_bits as a relative figure and mi_loss_pct as the measurement; its interval
+  (`mi_loss_ci95`) redoes both estimates on subsets of the test pairs (noise.mi.loss_interval).
 - accuracy budget: the collection's test accuracy loss against `allowed_loss_pct`
   (`within_budget`), and each tuple's own test loss (the held-out split chose the tuples; the
   test split checks them); the loss's 95 % interval is the paired normal interval over test
