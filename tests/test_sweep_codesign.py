@@ -9,8 +9,9 @@ NAN = np.nan
 
 
 def figures(rows):
-    """rows: (config, cut, latency_ms, total_mj, edge_energy_mj, acc_loss, mi_loss)."""
-    return np.array(rows, dtype=float)
+    """rows: (config, cut, latency_ms, total_mj, edge_energy_mj, acc_loss, mi_loss[,
+    within_budget]); within_budget is NaN (not evaluated) unless given."""
+    return np.array([tuple(r) + (NAN,) * (8 - len(r)) for r in rows], dtype=float)
 
 
 FIG = figures([
@@ -86,3 +87,12 @@ def test_objective_mistakes():
     assert parse_weights("latency=0.25, energy=2") == {"latency": 0.25, "energy": 2.0}
     with pytest.raises(UserError):
         parse_weights("latency=x")
+
+
+def test_cuts_over_the_accuracy_budget_are_skipped():
+    fig = figures([(0, 0, 10.0, 100.0, 50.0, 0.5, 10.0, 1.0),
+                   (0, 1, 5.0, 90.0, 40.0, 4.0, 60.0, 0.0),      # fastest, but over budget
+                   (0, 2, 8.0, 95.0, 45.0, 1.0, 30.0, 1.0)])
+    b = best_cuts(fig, Objective("latency"))
+    assert fig[b.row, 1].tolist() == [2] and b.feasible_cuts.tolist() == [2]
+    assert any("within_budget false" in n for n in b.notes)

@@ -94,6 +94,11 @@ def feasibility(fig: np.ndarray, objective: Objective) -> tuple[np.ndarray, list
     """Rows meeting every constraint, and notes on constraints that could not apply."""
     ok = np.ones(len(fig), dtype=bool)
     notes = []
+    over = fig[:, COL["within_budget"]] == 0          # NaN (not evaluated) is not "over"
+    if over.any():
+        ok &= ~over
+        notes.append(f"{int(over.sum())} rows skipped: their accuracy loss on test exceeds "
+                     "noise.allowed_loss_pct (within_budget false)")
     if objective.deadline_ms is not None:
         ok &= fig[:, COL["latency_ms"]] <= objective.deadline_ms
     for limit, col, cmp, flag in (

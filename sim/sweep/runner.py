@@ -23,7 +23,7 @@ from sim.sweep.tasks import ChunkTask, run_chunk
 from sim.sweep.validate import SweepPlan, validate_plan
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 3          # 2: parts carry their privacy provenance; 3: and checksums
+FORMAT_VERSION = 4          # 2: privacy provenance; 3: checksums; 4: within_budget
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ class ChunkTask:
 # Full-precision figures kept beside each part's text for best-cut and Pareto analysis
 # (edge_energy_mj: device_mj, what the battery pays: compute, noise, radio, idle waiting).
 ANALYSIS_COLUMNS = ("config", "cut", "latency_ms", "total_mj", "edge_energy_mj",
-                    "accuracy_loss_pct", "mi_loss_pct")
+                    "accuracy_loss_pct", "mi_loss_pct", "within_budget")   # 1, 0 or NaN
 
 
 COST_ONLY_NOTE = "privacy columns: not evaluated (cost-only sweep)"
@@ -70,9 +70,10 @@ def _empty() -> np.ndarray:
 
 
 def figures_of(index: int, cut, latency_ms, total_mj, edge_energy_mj, accuracy_loss_pct,
-               mi_loss_pct) -> np.ndarray:
+               mi_loss_pct, within_budget=np.nan) -> np.ndarray:
     cols = np.broadcast_arrays(float(index), *(np.asarray(c, dtype=float) for c in (
-        cut, latency_ms, total_mj, edge_energy_mj, accuracy_loss_pct, mi_loss_pct)))
+        cut, latency_ms, total_mj, edge_energy_mj, accuracy_loss_pct, mi_loss_pct,
+        within_budget)))
     return np.stack([c.ravel() for c in cols], axis=1)
 
 
@@ -86,9 +87,12 @@ def scenario_rows(base: dict, index: int, assignments: Assignments,
     r = ev.results
     text = frame_rows(config_prefix(index, [v for _, v in assignments]), r)
     saturated = r["saturated"].astype(bool)       # objectives skip saturated cuts
+    # the accuracy budget as the run judged it on test: 1 within, 0 over, NaN not evaluated
+    budget = (r["within_budget"].map({True: 1.0, False: 0.0}).astype(float)
+              if "within_budget" in r else np.nan)
     return text, figures_of(index, r["cut"], r["latency_ms"], r["total_mj"].mask(saturated),
                             r["device_mj"].mask(saturated), r["accuracy_loss_pct"],
-                            r["mi_loss_pct"]), ev.privacy_note
+                            r["mi_loss_pct"], budget), ev.privacy_note
 
 
 # ----------------------------------------------------------------------------- vectorized
