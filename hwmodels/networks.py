@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -24,6 +23,7 @@ from core.cache import ArtifactCache
 from core.errors import UserError
 from hwmodels.folding import NB201_PREFIX, constant_output
 from hwmodels.netcost import LayerTable
+from partitioner import code_digest
 from partitioner.types import LayerProfile
 
 log = logging.getLogger(__name__)
@@ -137,15 +137,6 @@ def _profile_all(specs: Sequence[tuple[str, Shape]]) -> list[Sequence[LayerProfi
     return out
 
 
-@lru_cache(maxsize=1)
-def _partitioner_digest() -> str:
-    import partitioner
-    h = hashlib.sha256()
-    for p in sorted(Path(partitioner.__file__).parent.rglob("*.py")):
-        h.update(p.read_bytes())
-    return h.hexdigest()[:16]
-
-
 def _profile_checked(specs: list[tuple[str, Shape]], rows_of: dict, path) -> list:
     try:
         return _profile_all(specs)
@@ -200,7 +191,7 @@ def network_table(nets: NetworkList, path: str | Path = "MODELS.csv",
                                       [constant_output(m) for m, _ in unique])
 
     if use_cache:
-        key = {"kind": "network-table", "code": _partitioner_digest(),
+        key = {"kind": "network-table", "code": code_digest(),
                "networks": hashlib.sha256(json.dumps(unique).encode()).hexdigest()}
         table, _, _ = ArtifactCache(cache_dir).get_or_build("network-tables", key, ".npz",
                                                            build, _save_table, _load_table)

@@ -16,6 +16,7 @@ from core.errors import UserError
 from core.registry import Registry
 from partitioner import sources
 from partitioner.models import cnn, nb201, transformers
+from partitioner.models.cnn import projection_shortcut
 
 
 @dataclass(frozen=True)
@@ -226,10 +227,7 @@ class BasicBlock(nn.Module):
         self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(cout)
         self.relu2 = nn.ReLU()
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                            nn.BatchNorm2d(cout))
+        self.downsample = projection_shortcut(cin, cout, stride)
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)

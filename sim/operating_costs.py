@@ -8,17 +8,14 @@ it broadcasts like `link_costs`, so a sweep passes a link whose fields are colum
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
 from hwmodels.link import LinkModel
+from sim.costs import CutComponents, link_costs
 from sim.des import load_trace
 from sim.operating_point import OperatingPoint, StageTimes, at_operating_point
 
-if TYPE_CHECKING:
-    from sim.costs import CutComponents
 
 OPERATING_COLUMNS = ("edge_queue_ms", "cloud_queue_ms", "device_mj", "saturated",
                      "bottleneck_utilization", "max_rate_hz", "latency_isolated_ms",
@@ -26,18 +23,7 @@ OPERATING_COLUMNS = ("edge_queue_ms", "cloud_queue_ms", "device_mj", "saturated"
                      "noise_storage_mb")
 
 
-def isolated_link_costs(up_bytes, down_bytes, link: LinkModel) -> dict[str, np.ndarray]:
-    """One request on an idle radio: promotion before it, the whole tail after it."""
-    up_bytes = np.asarray(up_bytes, dtype=float)
-    down_bytes = np.asarray(down_bytes, dtype=float)
-    uplink_s = link.promotion_ms / 1e3 + link.uplink_latency_s(up_bytes)
-    downlink_s = np.where(down_bytes > 0, link.downlink_latency_s(down_bytes), 0.0)
-    comm_j = (link.promotion_energy_j + link.tail_energy_j + link.uplink_energy_j(up_bytes)
-              + link.downlink_energy_j(down_bytes))
-    return {"uplink_s": uplink_s, "downlink_s": downlink_s, "comm_j": comm_j}
-
-
-def operating_link_costs(comp: "CutComponents", link: LinkModel, op: OperatingPoint,
+def operating_link_costs(comp: CutComponents, link: LinkModel, op: OperatingPoint,
                          edge_idle_power_w=0.0) -> dict[str, np.ndarray]:
     """Link costs at the operating point (queueing, shared tails, promotions only after
     idle). A bandwidth trace is priced at its time-average rates."""
@@ -48,7 +34,7 @@ def operating_link_costs(comp: "CutComponents", link: LinkModel, op: OperatingPo
     st = StageTimes(device_s=device_s, uplink_s=up_tx_s, cloud_s=comp.cloud_s,
                     downlink_s=down_tx_s, half_rtt_s=link.rtt_ms / 2e3)
     out = at_operating_point(st, link, op)
-    iso = isolated_link_costs(comp.up_bytes, comp.down_bytes, link)
+    iso = link_costs(comp.up_bytes, comp.down_bytes, link)     # idle radio: promotion, full tail
     iso_latency_s = device_s + iso["uplink_s"] + comp.cloud_s + iso["downlink_s"]
     own_j = comp.edge_j + comp.noise_j
     # The battery also pays the device's idle power while it waits for the answer.
@@ -98,7 +84,7 @@ def scenario_operating_point(scenario) -> OperatingPoint:
     return OperatingPoint.from_settings(scenario.sim, scenario.cloud_spec.queue, trace_rate_hz)
 
 
-def headline_link_costs(scenario, comp: "CutComponents", link=None) -> dict[str, np.ndarray]:
+def headline_link_costs(scenario, comp: CutComponents, link=None) -> dict[str, np.ndarray]:
     """What every headline column uses: the scenario's link (or `link`, e.g. a sweep's
     stacked one) priced at the scenario's operating point."""
     return operating_link_costs(comp, scenario.link if link is None else link,

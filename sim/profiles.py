@@ -7,25 +7,15 @@ faster than reading its entry back.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-from functools import lru_cache
 from pathlib import Path
 
 from core.cache import ArtifactCache
+from partitioner import code_digest
 from partitioner.graph import ModelGraph, graph_from_dict, graph_to_dict
 from partitioner.profile import profile_model
 from partitioner.sources import model_identity
 from partitioner.zoo import split_family
-
-
-@lru_cache(maxsize=1)
-def _partitioner_code_digest() -> str:
-    import partitioner
-    h = hashlib.sha256()
-    for path in sorted(Path(partitioner.__file__).parent.rglob("*.py")):
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
 
 
 def _save(graph: ModelGraph, path: str) -> None:
@@ -47,7 +37,7 @@ def cached_profile(cache_dir: str | None, model: str, input_shape: tuple[int, ..
     key = {"kind": "profile", "model": model_identity(model),
            "input_shape": list(input_shape) if input_shape is not None else None,
            "input_dtype": input_dtype, "activation_dtype": activation_dtype,
-           "num_classes": num_classes, "width": width, "code": _partitioner_code_digest()}
+           "num_classes": num_classes, "width": width, "code": code_digest()}
 
     def build() -> ModelGraph:
         return profile_model(model, input_shape, input_dtype, activation_dtype, num_classes,

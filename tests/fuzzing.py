@@ -21,6 +21,7 @@ import pandas as pd
 import yaml
 
 from sim.cli import main
+from sim.overrides import set_path
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 BASES = ("tx2_lenet.yaml", "tx2_vgg16.yaml", "eyeriss_alexnet.yaml", "lte_vgg16.yaml",
@@ -70,17 +71,6 @@ def _set(node, path, value):
     node[path[-1]] = value
 
 
-def _set_path(node, dotted: str, value) -> None:
-    parts = dotted.split(".")
-    for k in parts[:-1]:
-        child = node.get(k)
-        if not isinstance(child, dict):
-            child = {} if child is None else {"preset": child}
-            node[k] = child
-        node = child
-    node[parts[-1]] = value
-
-
 def _get_path(node, dotted: str):
     for k in dotted.split("."):
         node = node[k]
@@ -111,7 +101,7 @@ def mutations(rng: random.Random, n: int, command: str = "validate") -> list[Cas
             raw.setdefault("sim", {}).update(requests=300, warmup_requests=50, replications=2)
             picks = rng.sample(sorted(EXTREME_VALID), 2)
             for key in picks:
-                _set_path(raw, key, rng.choice(EXTREME_VALID[key]))
+                raw = set_path(raw, key, rng.choice(EXTREME_VALID[key]))
             cases.append(Case(f"{base_name}: extreme " + ", ".join(
                 f"{k}={_get_path(raw, k)!r}" for k in picks), command, _dump(raw)))
             continue

@@ -25,6 +25,14 @@ def conv_bn_act(cin: int, cout: int, kernel: int, stride: int = 1, groups: int =
 
 
 # ----------------------------------------------------------------------------- ResNet-50
+def projection_shortcut(cin: int, cout: int, stride: int) -> nn.Module | None:
+    """A residual block's shortcut: a strided 1x1 conv and batch norm where the shape changes,
+    else None (identity)."""
+    if stride == 1 and cin == cout:
+        return None
+    return nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+
 class Bottleneck(nn.Module):
     """ResNet v1.5 bottleneck (stride on the 3x3 conv, as torchvision)."""
 
@@ -36,10 +44,7 @@ class Bottleneck(nn.Module):
         self.bn2 = nn.BatchNorm2d(mid)
         self.conv3, self.bn3 = nn.Conv2d(mid, cout, 1, bias=False), nn.BatchNorm2d(cout)
         self.relu1, self.relu2, self.relu3 = nn.ReLU(), nn.ReLU(), nn.ReLU()
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                            nn.BatchNorm2d(cout))
+        self.downsample = projection_shortcut(cin, cout, stride)
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
