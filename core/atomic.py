@@ -10,9 +10,24 @@ Lives in the lowest package so that every layer (hwmodels, noise, sim) shares on
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Callable
+
+# A name that becomes one file or folder name: a single path component, no separator, not
+# hidden and not "..", of bounded length.
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+MAX_NAME_CHARS = 100
+
+
+def is_safe_name(name: str) -> bool:
+    return len(name) <= MAX_NAME_CHARS and _SAFE_NAME.fullmatch(name) is not None
+
+
+def to_safe_name(text: str) -> str:
+    """`text` made a safe name (characters outside the set become `_`), or "" if none is left."""
+    return re.sub(r"[^A-Za-z0-9._+-]", "_", text).lstrip("._+-")[:MAX_NAME_CHARS]
 
 
 def _alive(pid: int) -> bool:

@@ -12,6 +12,8 @@ import types
 import typing
 from typing import Any, TypeVar
 
+from core.atomic import MAX_NAME_CHARS
+
 T = TypeVar("T")
 
 
@@ -37,15 +39,25 @@ CEILINGS: dict[str, tuple[int, str]] = {
                                 "(1 GiB of float32 at the ceiling)"),
     "sweep_configs": (1_000_000, "every configuration is a row per cut in sweep.csv"),
     "mi_samples": (100_000, "k-NN estimators cost n log n per estimate and resample"),
-    "name_chars": (100, "the scenario name is a folder name under results/"),
+    "name_chars": (MAX_NAME_CHARS, "the scenario name is a folder name under results/"),
 }
 
 
-def within_ceiling(c: "Checks", field: str, value: int) -> None:
-    """`value` >= 1 and at most the field's ceiling."""
+def within_ceiling(c: "Checks", field: str, value: int, minimum: int = 1) -> None:
+    """`value` >= `minimum` and at most the field's ceiling."""
     limit, why = CEILINGS[field]
-    if c.require(value >= 1, field, ">= 1", value) and value > limit:
+    if c.require(value >= minimum, field, f">= {minimum}", value) and value > limit:
         c.add(field, f"is {value:,}; at most {limit:,} ({why})")
+
+
+def shape_problem(shape: tuple[int, ...]) -> str | None:
+    """Why a network cannot be profiled on an input of `shape` (per sample), or None."""
+    if any(d < 1 for d in shape):
+        return f"dimensions must be >= 1, got {list(shape)}"
+    elements, (limit, why) = math.prod(shape), CEILINGS["input_elements"]
+    if elements > limit:
+        return f"has {elements:,} elements per sample; at most {limit:,} ({why})"
+    return None
 
 
 class Checks:

@@ -51,8 +51,9 @@ class _StrictLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             self.alias_uses += 1
             if self.alias_uses > MAX_ALIASES:
-                raise YamlError(f"more than {MAX_ALIASES} aliases (*name){_where(self.peek_event())}"
-                                "; write the values out")
+                where = _where(self.peek_event())
+                raise YamlError(f"more than {MAX_ALIASES} aliases (*name){where}; write the "
+                                "values out")
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node, deep=False):             # noqa: D102 (PyYAML API)

@@ -6,7 +6,6 @@ builds the model dataclass, so model code never sees raw dicts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import yaml
 from hwmodels.accel.kinds import model_class
 from hwmodels.device import DeviceModel
 from hwmodels.link import LinkModel
+from core.atomic import is_safe_name
 from core.registry import UnknownNameError
 from core.schema import build
 
@@ -59,12 +59,9 @@ def is_preset_file(ref: str) -> bool:
     """A preset is named by its name (`titan-xp`) or by the path of its YAML file."""
     return ref.endswith((".yaml", ".yml"))
 
-# A preset name becomes a file name under the presets folder: no separators, no "..", bounded.
-_PRESET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
-
-
 def preset_path(category: str, name: str) -> Path:
-    if not is_preset_file(name) and not _PRESET_NAME.match(name):
+    # a preset name becomes a file name under the presets folder
+    if not is_preset_file(name) and not is_safe_name(name):
         raise UnknownNameError(f"{name[:60]!r}{'...' if len(name) > 60 else ''} is not a "
                                f"{CATEGORIES[category].what} name; known: "
                                f"{', '.join(preset_names(category))} (or a preset .yaml file)")

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.special import digamma
 
-from core.schema import CEILINGS, Checks
+from core.schema import Checks, within_ceiling
 
 LN2 = math.log(2.0)
 
@@ -139,9 +139,7 @@ ESTIMATORS: dict[str, Callable[..., float]] = {"ksg": ksg_mi, "kl-knn": kl_knn_m
 def check_mi_settings(mi_samples: int, mi_dim: int, checks: Checks) -> None:
     """Bounds on the sample count and the per-side dimension of an MI estimate, shared by the
     scenario config and the evaluation settings."""
-    limit, why = CEILINGS["mi_samples"]
-    if checks.require(mi_samples >= 20, "mi_samples", ">= 20", mi_samples) and mi_samples > limit:
-        checks.add("mi_samples", f"is {mi_samples:,}; at most {limit:,} ({why})")
+    within_ceiling(checks, "mi_samples", mi_samples, minimum=20)
     checks.require(1 <= mi_dim <= 64, "mi_dim", "between 1 and 64", mi_dim)
 
 

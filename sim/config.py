@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
-import re
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence, Union
 
 from core import yamlio
+from core.atomic import is_safe_name, to_safe_name
 from hwmodels.accel import accelerator_target
 from hwmodels.cost import ComputeTarget, DeviceTarget
 from hwmodels.device import DeviceModel
@@ -24,7 +23,8 @@ from noise.mi import check_mi_settings
 from noise.methods import build_noise_spec
 from noise.spec import NoiseSpec
 from core.registry import UnknownNameError
-from core.schema import CEILINGS, Checks, FieldError, SchemaError, build, within_ceiling
+from core.schema import (CEILINGS, Checks, FieldError, SchemaError, build, shape_problem,
+                         within_ceiling)
 from partitioner.graph import ModelGraph
 from partitioner.types import DTYPE_BYTES
 from partitioner.sources import resolve_model_path
@@ -61,13 +61,9 @@ class WorkloadSpec:
         for name in ("input_dtype", "activation_dtype"):
             if getattr(self, name) not in DTYPE_BYTES:
                 c.add(name, f'{getattr(self, name)!r} unknown; known: {", ".join(DTYPE_BYTES)}')
-        if self.input_shape is not None:
-            elements = math.prod(self.input_shape)
-            limit, why = CEILINGS["input_elements"]
-            if c.require(all(d >= 1 for d in self.input_shape), "input_shape",
-                         "dimensions >= 1", list(self.input_shape)) and elements > limit:
-                c.add("input_shape", f"has {elements:,} elements per sample; at most {limit:,} "
-                      f"({why})")
+        problem = None if self.input_shape is None else shape_problem(self.input_shape)
+        if problem:
+            c.add("input_shape", problem)
         if self.num_classes is not None:
             c.require(self.num_classes >= 1, "num_classes", ">= 1", self.num_classes)
         c.done()
@@ -189,8 +185,7 @@ def load_yaml(path: str | Path) -> dict:
         raise UserError(f"config file {str(path)!r}: expected a mapping of sections "
                         f"({', '.join(SECTIONS)})")
     # a file name may hold characters a folder name under results/ should not
-    raw.setdefault("name", re.sub(r"[^A-Za-z0-9._+-]", "_", path.stem).lstrip("._")[:100]
-                   or "scenario")
+    raw.setdefault("name", to_safe_name(path.stem) or "scenario")
     return raw
 
 
@@ -382,15 +377,12 @@ def _accelerator_target(ref: str | dict, problems: list[str],
     return target
 
 
-# The name becomes the folder results/<name>/: one path component, no hidden or parent folder.
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
-
-
 def name_problems(name: Any) -> list[str]:
+    """The name becomes the folder results/<name>/: it must be a safe file name."""
     limit, why = CEILINGS["name_chars"]
     if not isinstance(name, str):
         return [f"name: expected a string, got {str(name)[:60]!r}"]
-    if not _NAME.match(name) or len(name) > limit:
+    if not is_safe_name(name):
         return [f"name: {name[:60]!r}{'...' if len(name) > 60 else ''} must be 1 to {limit} "
                 f"letters, digits or . _ + - starting with a letter or digit ({why})"]
     return []

@@ -7,7 +7,6 @@ cut_after (1 where a valid cut follows the layer), and with --device latency_ms,
 """
 from __future__ import annotations
 
-import math
 
 import argparse
 
@@ -15,7 +14,7 @@ import pandas as pd
 
 from core.atomic import write_text_atomic
 from core.errors import UserError
-from core.schema import CEILINGS
+from core.schema import shape_problem
 from core.registry import UnknownNameError
 from partitioner.graph import ModelGraph
 from partitioner.profile import profile_model
@@ -28,12 +27,9 @@ def _shape(text: str | None) -> tuple[int, ...] | None:
         shape = tuple(int(s) for s in text.split(","))
     except ValueError:
         raise UserError(f"--input-shape {text!r}: expected integers like 3,224,224") from None
-    if any(d < 1 for d in shape):
-        raise UserError(f"--input-shape {text!r}: dimensions must be >= 1")
-    limit, why = CEILINGS["input_elements"]
-    if math.prod(shape) > limit:
-        raise UserError(f"--input-shape {text[:40]!r}: {math.prod(shape):,} elements per sample; "
-                        f"at most {limit:,} ({why})")
+    problem = shape_problem(shape)
+    if problem:
+        raise UserError(f"--input-shape {text[:40]!r}: {problem}")
     return shape
 
 
