@@ -61,7 +61,10 @@ def cloak_work(elements: int) -> tuple[int, int]:
 
 def noise_host_target(edge: Any) -> Any:
     """The compute target that runs the noise kernel for `edge` (itself unless its hardware
-    model names a `noise_host` preset, which then runs at the edge's power mode)."""
+    model, a device or an accelerator, names a `noise_host` preset, which then runs at the
+    edge's power mode; accelerators have none, so the host runs at its nominal figures)."""
+    from core.errors import UserError
+    from core.registry import UnknownNameError
     from hwmodels.cost import DeviceTarget
     from hwmodels.presets import device_preset
 
@@ -69,4 +72,8 @@ def noise_host_target(edge: Any) -> Any:
     host = getattr(model, "noise_host", None)
     if host is None:
         return edge
-    return DeviceTarget(device_preset(host).with_power_mode(getattr(model, "power_mode", None)))
+    try:
+        device = device_preset(host)
+    except UnknownNameError as exc:      # a typo in a preset or an override is the user's
+        raise UserError(f'noise_host: {exc.args[0]} (named by "{model.name}")') from None
+    return DeviceTarget(device.with_power_mode(getattr(model, "power_mode", None)))

@@ -67,6 +67,7 @@ class BitFusionModel:
     layer_bits: dict[str, BitWidths] = field(default_factory=dict)
     backend: Literal["analytic", "zigzag"] = "analytic"
     zigzag_hardware_yaml: str | None = None
+    noise_host: str | None = None           # device preset whose CPU cores run the noise kernel
 
     def __post_init__(self) -> None:
         where = f'accelerator "{self.name}"'

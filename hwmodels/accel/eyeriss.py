@@ -96,6 +96,7 @@ class EyerissModel:
     fused_op_types: tuple[str, ...] = ()
     backend: Literal["analytic", "zigzag"] = "analytic"
     zigzag_hardware_yaml: str | None = None
+    noise_host: str | None = None           # device preset whose CPU cores run the noise kernel
 
     def __post_init__(self) -> None:
         where = f'accelerator "{self.name}"'

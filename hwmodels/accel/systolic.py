@@ -91,6 +91,7 @@ class SystolicModel:
     bits: int | None = None                  # operand width; None: the activation dtype's
     backend: Literal["analytic", "zigzag"] = "analytic"
     zigzag_hardware_yaml: str | None = None
+    noise_host: str | None = None           # device preset whose CPU cores run the noise kernel
 
     def __post_init__(self) -> None:
         where = f'accelerator "{self.name}"'
