@@ -14,7 +14,7 @@ NB201_PREFIX = "nb201:"
 
 
 def nb201_constant_output(arch: str) -> bool:
-    from partitioner.models.nb201 import parse_arch
+    from partitioner.models.nb201_arch import parse_arch
 
     constant = [False]                      # node 0, the cell input
     for edges in parse_arch(arch):

@@ -50,11 +50,10 @@ from noise.knowledge import NoiseKnowledge
 from noise.metrics import snr_db
 from noise.mi import (ESTIMATORS, check_mi_settings, estimate_mi, gaussian_channel_mi,
                       loss_interval, reduce_features)
-from noise.randomness import INPUTS, activation_spread, per_request_std
+from noise.randomness import INPUTS, NoiseFn, activation_spread, per_request_std
 from noise.reconstruct import reconstruct, targets
 from noise.shredder import activations
 
-NoiseFn = Callable[[np.ndarray, int], np.ndarray]     # (activations, seed) -> noisy ones
 Z95 = 1.959963984540054
 
 

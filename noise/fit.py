@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -20,6 +19,8 @@ MIN_SCALE = 1e-12   # a constant tensor has scale 0; keep the distribution prope
 
 
 def fit_laplace(values: np.ndarray, bins: int = 50) -> LaplaceFit:
+    from scipy import stats     # imported when used: `sim validate` must start fast
+
     v = np.asarray(values, dtype=np.float64).ravel()
     if v.size < 2:
         raise ValueError("a Laplace fit needs at least 2 values")

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy import stats
 
 from noise.collection import NoiseCollection
 
@@ -51,6 +50,8 @@ def expected_placed(order: np.ndarray, loc: float, scale: float) -> np.ndarray:
     """E[value at each position] of n sorted Laplace(loc, scale) samples placed by `order`
     (rank 0, the largest, at order[0]): the quantile at (n - r - 1/2) / n for rank r, the
     first-order approximation of the r-th largest order statistic's mean."""
+    from scipy import stats     # imported when used: `sim validate` must start fast
+
     n = order.size
     p = (n - np.arange(n) - 0.5) / n
     out = np.empty(n, np.float64)

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.spatial import cKDTree
-from scipy.special import digamma
 
 from core.schema import Checks, within_ceiling
 
@@ -50,6 +48,9 @@ def _check_pairs(x: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, np.n
 
 def ksg_mi(x: np.ndarray, y: np.ndarray, k: int = 3) -> float:
     """KSG estimator (algorithm 1) of I(X; Y) in bits."""
+    from scipy.spatial import cKDTree   # imported when used: `sim validate` starts fast
+    from scipy.special import digamma
+
     x, y = _check_pairs(x, y, k)
     n = len(x)
     joint = np.hstack([x, y])
@@ -65,6 +66,8 @@ def ksg_mi(x: np.ndarray, y: np.ndarray, k: int = 3) -> float:
 
 def _kl_divergence_knn(p: np.ndarray, q: np.ndarray, k: int) -> float:
     """Wang-Kulkarni-Verdu k-NN estimate of KL(P || Q) in nats from samples p and q."""
+    from scipy.spatial import cKDTree   # imported when used: `sim validate` starts fast
+
     n, d = p.shape
     m = len(q)
     rho = cKDTree(p).query(p, k=k + 1)[0][:, -1]

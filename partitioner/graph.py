@@ -14,10 +14,8 @@ Counts per layer come from `partitioner.ops`; shapes drop the batch dimension (t
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import operator
-from dataclasses import dataclass
 
 import torch
 from torch import fx, nn
@@ -25,7 +23,7 @@ from torch import fx, nn
 from core.errors import UserError
 from partitioner import ops
 from partitioner.trace import trace
-from partitioner.types import ConvShape, Cut, LayerProfile, dtype_bytes
+from partitioner.types import Cut, LayerProfile, ModelGraph, dtype_bytes
 
 _COMPUTE_OPS = ("call_module", "call_function", "call_method")
 
@@ -39,33 +37,6 @@ _SHAPE_METHODS = ("size", "dim", "numel")
 # Python's own arithmetic on scalars gives scalars (a tensor factory such as torch.zeros
 # taking a scalar is a layer).
 _SCALAR_MODULES = ("_operator", "operator", "builtins", "math")
-
-
-@dataclass(frozen=True)
-class ModelGraph:
-    """A traced network with its per-layer profile and every valid cut."""
-    model_name: str
-    input_shape: tuple[int, ...]
-    input_dtype: str
-    activation_dtype: str
-    layers: tuple[LayerProfile, ...]
-    cuts: tuple[Cut, ...]               # valid cuts only, ascending
-    module: fx.GraphModule | None       # None when the profile was read from a cache
-
-    @property
-    def num_layers(self) -> int:
-        return len(self.layers)
-
-    @property
-    def total_macs(self) -> int:
-        return sum(layer.macs for layer in self.layers)
-
-    def cut(self, k: int) -> Cut:
-        for c in self.cuts:
-            if c.cut == k:
-                return c
-        raise ValueError(f"cut {k} is not valid for {self.model_name}; valid cuts: "
-                         f"{[c.cut for c in self.cuts]}")
 
 
 def _numel(shape) -> int:
@@ -324,24 +295,3 @@ def trace_profile(model_name: str, input_shape: tuple[int, ...] | None = None,
     with torch.device("meta"):
         model = build_model(model_name, shape, num_classes, width)
     return _model_graph(trace(model, shape), model_name, shape, input_dtype, activation_dtype)
-
-
-def graph_to_dict(graph: ModelGraph) -> dict:
-    """The profile as plain JSON data (the traced module is not kept)."""
-    return {"model_name": graph.model_name, "input_shape": list(graph.input_shape),
-            "input_dtype": graph.input_dtype, "activation_dtype": graph.activation_dtype,
-            "layers": [dataclasses.asdict(layer) for layer in graph.layers],
-            "cuts": [dataclasses.asdict(cut) for cut in graph.cuts]}
-
-
-def graph_from_dict(d: dict) -> ModelGraph:
-    def tup(v):
-        return tuple(tup(x) for x in v) if isinstance(v, list) else v
-
-    layers = tuple(LayerProfile(**{**{k: tup(v) for k, v in layer.items()},
-                                   "conv": ConvShape(**layer["conv"]) if layer["conv"] else None})
-                   for layer in d["layers"])
-    cuts = tuple(Cut(**{k: tup(v) for k, v in cut.items()}) for cut in d["cuts"])
-    return ModelGraph(model_name=d["model_name"], input_shape=tuple(d["input_shape"]),
-                      input_dtype=d["input_dtype"], activation_dtype=d["activation_dtype"],
-                      layers=layers, cuts=cuts, module=None)

@@ -28,6 +28,7 @@ from torch.fx.passes.shape_prop import ShapeProp
 
 from partitioner import graph as g
 from partitioner.models import nb201 as nb
+from partitioner.models.nb201_arch import OPERATIONS, Genotype, parse_arch
 from partitioner.types import Cut, LayerProfile, dtype_bytes
 
 
@@ -123,7 +124,7 @@ class _Composer:
         return args[-1 - out] if out < 0 else base + out + 1
 
 
-def _compose(genotype: nb.Genotype, input_shape: tuple[int, ...], num_classes: int,
+def _compose(genotype: Genotype, input_shape: tuple[int, ...], num_classes: int,
              activation_dtype: str, width: float) -> _Composer:
     """The network's layers in the order TinyNetwork.forward runs them."""
     channels = nb.stage_channels(width)
@@ -139,7 +140,7 @@ def _compose(genotype: nb.Genotype, input_shape: tuple[int, ...], num_classes: i
             x = comp.emit(block, f"cells.{cell}.", (x,))
             shape = block.nodes[block.output].profile.output_shape
             cell += 1
-        ops = {op: _template("op", shape, (op,), activation_dtype) for op in nb.OPERATIONS
+        ops = {op: _template("op", shape, (op,), activation_dtype) for op in OPERATIONS
                if op != "skip_connect"}
         add = _template("add", shape, (), activation_dtype)
         self_add = _template("self_add", shape, (), activation_dtype)
@@ -150,7 +151,7 @@ def _compose(genotype: nb.Genotype, input_shape: tuple[int, ...], num_classes: i
     return comp
 
 
-def _compose_cell(comp: _Composer, genotype: nb.Genotype, ops: dict, add: _Template,
+def _compose_cell(comp: _Composer, genotype: Genotype, ops: dict, add: _Template,
                   self_add: _Template, prefix: str, x: int) -> int:
     nodes = [x]
     k = 0
@@ -211,7 +212,7 @@ def profile_nb201(arch: str, input_shape: tuple[int, ...] = (3, 32, 32), num_cla
     if len(shape) != 3:
         raise ValueError(f"model 'nb201:{arch}' takes a 3-d input shape like [3, 32, 32], "
                          f"got {list(shape)}")
-    comp = _compose(nb.parse_arch(arch), shape, num_classes, activation_dtype, width)
+    comp = _compose(parse_arch(arch), shape, num_classes, activation_dtype, width)
     layers = tuple(LayerProfile(i, name, p.op_type, p.input_shapes, p.output_shape, p.macs,
                                 p.params, p.param_bytes, p.input_bytes, p.output_bytes, p.conv,
                                 p.elem_ops)

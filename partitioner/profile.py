@@ -7,7 +7,8 @@ traced profile; everything else is traced (`partitioner.graph.trace_profile`). K
 from __future__ import annotations
 
 from core.errors import UserError
-from partitioner.graph import ModelGraph, trace_profile
+from partitioner.graph import trace_profile
+from partitioner.types import ModelGraph
 from partitioner.nb201_fast import profile_nb201
 from partitioner.sources import parse_file_source
 from partitioner.zoo import entry, split_family

@@ -20,9 +20,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from torch import nn
+if TYPE_CHECKING:
+    from torch import nn
 
 from core.errors import UserError
 
@@ -150,6 +151,8 @@ def build_file_model(name: str, input_shape: tuple[int, ...], num_classes: int |
         from partitioner.onnx_import import onnx_module
 
         return onnx_module(_existing(source))
+    from torch import nn               # not at the top: `sim validate` reads names only
+
     module, factory = _factory(source)
     classes = num_classes or getattr(module, "NUM_CLASSES", None) or DEFAULT_NUM_CLASSES
     try:

@@ -5,7 +5,12 @@ one input. Cost models multiply by the batch size themselves.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:                   # torch only where a network is traced: readers of a
+    from torch.fx import GraphModule  # cached profile (`sim validate`) never import it
 
 DTYPE_BYTES: dict[str, int] = {
     "float64": 8, "float32": 4, "float16": 2, "bfloat16": 2,
@@ -99,3 +104,51 @@ class Cut:
         for d in self.sent_shape:
             n *= d
         return n
+
+
+@dataclass(frozen=True)
+class ModelGraph:
+    """A traced network with its per-layer profile and every valid cut."""
+    model_name: str
+    input_shape: tuple[int, ...]
+    input_dtype: str
+    activation_dtype: str
+    layers: tuple[LayerProfile, ...]
+    cuts: tuple[Cut, ...]               # valid cuts only, ascending
+    module: GraphModule | None          # None when the profile was read from a cache
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.layers)
+
+    @property
+    def total_macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    def cut(self, k: int) -> Cut:
+        for c in self.cuts:
+            if c.cut == k:
+                return c
+        raise ValueError(f"cut {k} is not valid for {self.model_name}; valid cuts: "
+                         f"{[c.cut for c in self.cuts]}")
+
+
+def graph_to_dict(graph: ModelGraph) -> dict:
+    """The profile as plain JSON data (the traced module is not kept)."""
+    return {"model_name": graph.model_name, "input_shape": list(graph.input_shape),
+            "input_dtype": graph.input_dtype, "activation_dtype": graph.activation_dtype,
+            "layers": [dataclasses.asdict(layer) for layer in graph.layers],
+            "cuts": [dataclasses.asdict(cut) for cut in graph.cuts]}
+
+
+def graph_from_dict(d: dict) -> ModelGraph:
+    def tup(v):
+        return tuple(tup(x) for x in v) if isinstance(v, list) else v
+
+    layers = tuple(LayerProfile(**{**{k: tup(v) for k, v in layer.items()},
+                                   "conv": ConvShape(**layer["conv"]) if layer["conv"] else None})
+                   for layer in d["layers"])
+    cuts = tuple(Cut(**{k: tup(v) for k, v in cut.items()}) for cut in d["cuts"])
+    return ModelGraph(model_name=d["model_name"], input_shape=tuple(d["input_shape"]),
+                      input_dtype=d["input_dtype"], activation_dtype=d["activation_dtype"],
+                      layers=layers, cuts=cuts, module=None)

@@ -1,5 +1,6 @@
 """Implementations of the `sim` subcommands, registered into COMMANDS (`sim.cli` parses the
-arguments and dispatches)."""
+arguments and dispatches). Each command imports what it needs when it runs: `sim validate`
+must answer without loading pandas, numba or torch."""
 from __future__ import annotations
 
 import argparse
@@ -10,9 +11,6 @@ from core.atomic import check_output_dir
 from core.registry import Registry
 from sim.config import load_scenario
 from core.errors import UserError
-from sim.report import markdown_table
-from sim.table import BREAKDOWN_HEADERS, LATENCY_HEADERS, PRIVACY_HEADERS
-from sim.operating_costs import latency_display, stable_rows
 
 
 COMMANDS: Registry = Registry("command")
@@ -21,7 +19,10 @@ command = COMMANDS.register
 
 @command("run")
 def cmd_run(args: argparse.Namespace) -> int:
+    from sim.operating_costs import latency_display, stable_rows
+    from sim.report import markdown_table
     from sim.run import run_scenario
+    from sim.table import BREAKDOWN_HEADERS, LATENCY_HEADERS
 
     scenario = load_scenario(args.config, args.set)
     out_dir = check_output_dir(Path(args.out) if args.out else Path("results") / scenario.name,
@@ -61,6 +62,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _print_privacy(results) -> None:
     from sim.privacy import privacy_display, privacy_title
+    from sim.report import markdown_table
+    from sim.table import PRIVACY_HEADERS
 
     shown = privacy_display(results)
     if not len(shown):
@@ -81,7 +84,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 @command("validate")
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.run import scenario_graph
+    from sim.profiles import scenario_graph
 
     scenario = load_scenario(args.config, args.set, check_cuts=True)
     scenario_graph(scenario)            # the network must profile at the configured shape
@@ -131,8 +134,8 @@ def cmd_check_hw(args: argparse.Namespace) -> int:
 @command("accel-compare")
 def cmd_accel_compare(args: argparse.Namespace) -> int:
     from hwmodels.accel.compare import compare_table
-    from sim.report import latex_table
-    from sim.run import scenario_graph
+    from sim.report import latex_table, markdown_table
+    from sim.profiles import scenario_graph
 
     scenario = load_scenario(args.config, args.set)
     graph = scenario_graph(scenario)
@@ -167,7 +170,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
 def cmd_noise_train(args: argparse.Namespace) -> int:
     from noise.methods import METHODS, get_method
     from noise.train import NoiseTrainingError, run_noise_training
-    from sim.run import scenario_graph
+    from sim.profiles import scenario_graph
 
     scenario = load_scenario(args.config, args.set)
     graph = scenario_graph(scenario)

@@ -25,7 +25,7 @@ from noise.spec import NoiseSpec
 from core.registry import UnknownNameError
 from core.schema import (CEILINGS, Checks, FieldError, SchemaError, build, shape_problem,
                          within_ceiling)
-from partitioner.graph import ModelGraph
+from partitioner.types import ModelGraph
 from partitioner.types import DTYPE_BYTES
 from partitioner.sources import resolve_model_path
 from partitioner.zoo import check_model_name

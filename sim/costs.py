@@ -13,7 +13,7 @@ import numpy as np
 
 from hwmodels.cost import ComputeTarget, layer_costs
 from hwmodels.link import LinkModel
-from partitioner.graph import ModelGraph
+from partitioner.types import ModelGraph
 from noise.cost import noise_host_target
 from noise.methods import get_method
 from noise.spec import NoiseSpec

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from hwmodels.cost import ComputeTarget, layer_costs
 from hwmodels.link import LinkModel
-from partitioner.graph import ModelGraph
+from partitioner.types import ModelGraph
 from sim.costs import CutComponents, layers_at_dtype
 from sim.des import CloudQueue, CutResult, SimSettings, StageCosts, simulate
 

@@ -32,7 +32,7 @@ from noise.methods import NoiseContext, get_method
 from core.cache import ArtifactCache, file_digest, load_state_dict, save_state_dict
 from noise.models import freeze
 from noise.train import TRAIN_RECIPE, NoiseTrainingError, train_zoo_model
-from partitioner.graph import ModelGraph
+from partitioner.types import ModelGraph
 from partitioner.sources import model_identity
 from partitioner.split import split
 from partitioner.zoo import input_kind

@@ -16,7 +16,7 @@ from core.atomic import write_text_atomic
 from core.errors import UserError
 from core.schema import shape_problem
 from core.registry import UnknownNameError
-from partitioner.graph import ModelGraph
+from partitioner.types import ModelGraph
 from partitioner.profile import profile_model
 
 

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from partitioner.graph import ModelGraph
-from sim.profiles import cached_profile
-from sim.config import Scenario, invalid_cuts
-from core.errors import UserError
+from partitioner.types import ModelGraph
+from sim.profiles import check_cuts, scenario_graph
+from sim.config import Scenario
 from sim.costs import ComputeDtypes, NoiseCostModel, cut_components
 from sim.html_report import logged_warnings, run_report
 from sim.operating_costs import (headline_link_costs, operating_point_note,
@@ -47,20 +46,6 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
-
-
-def scenario_graph(scenario: Scenario, cache_dir: str | None = None) -> ModelGraph:
-    w = scenario.workload
-    return cached_profile(cache_dir or scenario.privacy.cache_dir, w.model, w.input_shape,
-                          w.input_dtype, w.activation_dtype, w.num_classes)
-
-
-def check_cuts(scenario: Scenario, graph: ModelGraph) -> None:
-    """Cut numbers named in the config must be valid cuts of the network."""
-    cuts = scenario.privacy.cuts
-    problems = [] if isinstance(cuts, str) else invalid_cuts(cuts, graph)
-    if problems:
-        raise UserError(problems)
 
 
 def describe(scenario: Scenario, graph: ModelGraph) -> str:

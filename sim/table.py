@@ -16,7 +16,7 @@ import pandas as pd
 
 from hwmodels.cost import ComputeTarget
 from hwmodels.link import LinkModel
-from partitioner.graph import ModelGraph
+from partitioner.types import ModelGraph
 from sim.costs import CutComponents, NoiseCostModel, cut_components, link_costs
 from sim.des import LATENCY_PARTS, CutResult
 from sim.operating_costs import operating_point_columns

@@ -9,7 +9,7 @@ from sim.cli import main
 from sim.config import load_scenario
 from sim.costs import NoiseCostModel
 from sim.table import RESULT_COLUMNS, cut_costs
-from sim.run import scenario_graph
+from sim.profiles import scenario_graph
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 

@@ -10,7 +10,7 @@ import torch
 from core.errors import UserError
 from partitioner.graph import build_graph, crossing_nodes, trace_profile
 from partitioner.profile import profile_model
-from partitioner.models.nb201 import parse_arch
+from partitioner.models.nb201_arch import parse_arch
 from partitioner.nb201_fast import profile_nb201, profile_nb201_many
 from partitioner.split import split
 from partitioner.zoo import build_model, check_model_name

@@ -2,7 +2,6 @@
 recovers an invertible map and fails on pure noise."""
 import math
 
-import numpy as np
 import pytest
 import torch
 

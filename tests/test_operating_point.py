@@ -133,7 +133,7 @@ def test_lte_vgg16_comm_energy_matches_the_simulation_on_stable_cuts():
     from sim.costs import NoiseCostModel, cut_components
     from sim.loadsim import simulate_cuts
     from sim.operating_costs import headline_link_costs, operating_point_columns
-    from sim.run import scenario_graph
+    from sim.profiles import scenario_graph
 
     sc = load_scenario(Path(__file__).parents[1] / "configs" / "lte_vgg16.yaml")
     g = scenario_graph(sc)

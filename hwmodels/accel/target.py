@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 import numpy as np
-import pandas as pd
 
 from hwmodels.accel.shapes import LayerArrays, layer_arrays
 from hwmodels.cost import LayerCost, ModelPowers
 from partitioner.types import LayerProfile
+
+if TYPE_CHECKING:                   # pandas only for tables: `sim validate` starts without it
+    import pandas as pd
 
 ACCESS_LEVELS = ("mac", "rf", "array", "gb", "dram")
 
@@ -32,6 +34,8 @@ class AccelResult:
         return self.onchip_energy_j + self.dram_energy_j
 
     def table(self) -> pd.DataFrame:
+        import pandas as pd
+
         cols: dict[str, Any] = {"layer": list(self.names), "macs": self.macs,
                                 "cycles": self.cycles, "latency_ms": self.latency_s * 1e3,
                                 "utilization": self.utilization}

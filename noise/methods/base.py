@@ -9,8 +9,8 @@ from typing import Any, ClassVar, Literal
 from core.cache import ArtifactCache
 from core.registry import Registry
 from core.schema import build
-from noise.evaluate import NoiseFn
 from noise.knowledge import NoiseKnowledge
+from noise.randomness import NoiseFn
 from noise.spec import NoiseSpec
 
 

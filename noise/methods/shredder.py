@@ -6,8 +6,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import torch
-
 from noise.collection import load_collection, save_collection
 from noise.cost import collection_bytes, noise_work
 from noise.knowledge import collection_knowledge
@@ -49,6 +47,7 @@ class Shredder(NoiseMethod):
             # learned for, after checking it belongs to this model and this activation.
             user = load_collection(spec.collection_path, expect_model=ctx.model_name)
             if user.cut == ctx.cut:
+                import torch
                 with torch.no_grad():
                     shape = tuple(ctx.local(ctx.data.test.x[:1]).shape[1:])
                 user = load_collection(spec.collection_path, ctx.model_name, ctx.cut, shape)

@@ -169,3 +169,16 @@ class EfficientNetB0(nn.Module):
 
     def forward(self, x):
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+
+# ----------------------------------------------------------------------------- zoo factories
+def resnet50(shape: tuple[int, ...], num_classes: int, width: float) -> nn.Module:
+    return ResNet50(shape[0], num_classes, width)
+
+
+def mobilenetv2(shape: tuple[int, ...], num_classes: int, width: float) -> nn.Module:
+    return MobileNetV2(shape[0], num_classes, width)
+
+
+def efficientnet_b0(shape: tuple[int, ...], num_classes: int, width: float) -> nn.Module:
+    return EfficientNetB0(shape[0], num_classes, width)

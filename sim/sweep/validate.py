@@ -22,11 +22,11 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-from partitioner.graph import ModelGraph
+from partitioner.types import ModelGraph
 from sim.config import Scenario, WorkloadSpec, build_scenario
 from core.errors import UserError
 from sim.overrides import set_path
-from sim.run import check_cuts, scenario_graph
+from sim.profiles import check_cuts, scenario_graph
 from sim.sweep.spec import SweepSpec
 
 Assignments = tuple[tuple[str, Any], ...]
