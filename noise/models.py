@@ -1,14 +1,12 @@
-"""A small deterministic training loop on CPU (the zoo's models on the bundled data)."""
+"""Helpers for the deterministic CPU training loops (`noise.train`, the attacks): batch order,
+subnormal flushing, freezing, accuracy."""
 from __future__ import annotations
 
-import logging
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
 import torch
 from torch import nn
-
-log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -27,26 +25,6 @@ def batches(n: int, batch_size: int, gen: torch.Generator):
     perm = torch.randperm(n, generator=gen)
     for i in range(0, n, batch_size):
         yield perm[i:i + batch_size]
-
-
-def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int = 10,
-                     seed: int = 0, lr: float = 2e-3, batch_size: int = 64) -> nn.Module:
-    """Adam on cross entropy; batch order from a seeded generator. Returns the model in eval."""
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    with torch.random.fork_rng():      # dropout draws from the global generator
-        torch.manual_seed(seed)
-        for epoch in range(epochs):
-            total = 0.0
-            for idx in batches(len(y), batch_size, gen):
-                opt.zero_grad()
-                loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * len(idx)
-            log.debug("epoch %d loss %.4f", epoch, total / len(y))
-    return model.eval()
 
 
 @torch.no_grad()

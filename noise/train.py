@@ -1,8 +1,8 @@
-"""`sim noise train`: train the network on the bundled data, learn a Shredder collection at a cut,
-save it, and summarise accuracy and 1/SNR against the untrained baselines."""
+"""`sim noise train`: learn a Shredder collection at a cut of the network the privacy figures
+are measured on (`sim.privacy.privacy_model`: the same weights, data and size as `sim run`), save
+it, and summarise accuracy and 1/SNR against the untrained baselines."""
 from __future__ import annotations
 
-import functools
 import logging
 import math
 from typing import Any
@@ -13,36 +13,18 @@ from tqdm import tqdm
 
 from noise.baselines import baseline_at_accuracy, evaluate_baseline
 from noise.collection import NoiseCollection, assemble_collection, save_collection
-from noise.data import Dataset, load_digits_dataset
+from noise.data import Dataset
 from noise.fit import element_order, fit_laplace
 from noise.metrics import inv_snr
-from noise.models import accuracy, batches, flush_denormals, freeze, train_classifier
+from noise.models import accuracy, batches, flush_denormals, freeze
 from noise.sampler import NoiseSampler
 from noise.shredder import activations, train_shredder
 from noise.spec import NoiseSpec, ShredderSpec
 
 log = logging.getLogger(__name__)
 
-CLASSIFIER_EPOCHS = 10
-
-
 class NoiseTrainingError(RuntimeError):
     """Training could not produce what was asked (e.g. no tuple reached the accuracy target)."""
-
-
-@functools.lru_cache(maxsize=4)
-def trained_model(model_name: str, input_shape: tuple[int, ...], seed: int,
-                  epochs: int = CLASSIFIER_EPOCHS) -> nn.Module:
-    """A zoo model trained on the digits' public task (cached per process; frozen)."""
-    from partitioner.zoo import build_model
-
-    data = load_digits_dataset(input_shape, seed)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        model = build_model(model_name, input_shape=input_shape, num_classes=data.num_classes)
-    train_classifier(model, data.train.x, data.train.y, epochs=epochs, seed=seed,
-                     lr=3e-3, batch_size=32)
-    return freeze(model)
 
 
 # part of every model cache key: change it when the recipe changes (v3: subnormals flushed)
@@ -161,18 +143,16 @@ def evaluate_collection(remote: nn.Module, coll: NoiseCollection, acts: torch.Te
     return accuracy(remote, noisy, y), inv_snr(acts, noisy)
 
 
-def run_noise_training(model_name: str, input_shape: tuple[int, ...], cut: int, spec: NoiseSpec,
-                       out_path: str | None, data: Dataset | None = None,
-                       model: nn.Module | None = None, progress: bool = True) -> dict[str, Any]:
-    """Train, build the collection (progress bar), save it, and return a summary dict."""
+def run_noise_training(model_name: str, model: nn.Module, data: Dataset, cut: int,
+                       spec: NoiseSpec, out_path: str | None,
+                       progress: bool = True) -> dict[str, Any]:
+    """Build the collection at `cut` of the trained `model` (progress bar), save it, and
+    return a summary on `data`'s test split."""
     from partitioner.split import split
 
     if not isinstance(spec.options, ShredderSpec):
         raise NoiseTrainingError(f"noise.method {spec.method!r}: only shredder builds a "
                                  f"collection (cloak trains with noise.cloak.train_cloak)")
-    input_shape = tuple(input_shape)
-    data = data or load_digits_dataset(input_shape, spec.seed)
-    model = model or trained_model(model_name, input_shape, spec.seed)
     local, remote = split(model, cut)
     coll = build_collection(local, remote, data, spec, model_name, cut, progress=progress)
     path = out_path or spec.collection_path

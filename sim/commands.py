@@ -170,6 +170,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
 def cmd_noise_train(args: argparse.Namespace) -> int:
     from noise.methods import METHODS, get_method
     from noise.train import NoiseTrainingError, run_noise_training
+    from sim.privacy import privacy_model
     from sim.profiles import scenario_graph
 
     scenario = load_scenario(args.config, args.set)
@@ -190,10 +191,14 @@ def cmd_noise_train(args: argparse.Namespace) -> int:
                         f"{[c.cut for c in graph.cuts if 0 < c.cut < graph.num_layers]}")
     out_dir = check_output_dir(
         Path(args.out) if args.out else Path("results") / scenario.name / "noise", "--out")
+    # the network `sim run` measures privacy on (weights, data, reduced size): a collection
+    # from here, given to a run as noise.collection_path, gives the figures printed here
+    pm = privacy_model(scenario, graph, progress=sys.stderr.isatty())
+    print(f"learning noise on {pm.network}, weights {pm.weights['weights']}")
     for k in cuts:
         path = out_dir / f"{scenario.workload.model}_cut{k}.npz"
         try:
-            summary = run_noise_training(scenario.workload.model, graph.input_shape, k,
+            summary = run_noise_training(scenario.workload.model, pm.model, pm.data, k,
                                          scenario.noise, str(path), progress=sys.stderr.isatty())
         except NoiseTrainingError as exc:
             raise UserError(f"cut {k}: {exc}") from None

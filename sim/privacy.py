@@ -182,10 +182,29 @@ def _edge_noise(scenario: Scenario, model, cut: int, last: int, data, model_dige
                                           cut, cache, key))
 
 
-def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFrame,
-                     cache_dir: str | None = None, progress: bool = False) -> PrivacyOutcome:
+@dataclass(frozen=True)
+class PrivacyModel:
+    """The network the privacy figures are measured on, with its data: `sim run` and
+    `sim noise train` both use it, so a collection trained by one fits the other."""
+    model_name: str
+    model: Any                       # frozen torch module in eval mode
+    data: Any                        # noise.data.Dataset at `shape`
+    data_id: str
+    shape: tuple[int, ...]
+    width: float
+    reduced_note: str                # "" at the costed size
+    weights: dict[str, Any]          # where the weights came from (and their cache key)
+
+    @property
+    def network(self) -> str:
+        return network_label(self.model_name, self.shape, self.width,
+                             bool(self.reduced_note))
+
+
+def privacy_model(scenario: Scenario, graph: ModelGraph, cache_dir: str | None = None,
+                  progress: bool = False) -> PrivacyModel:
+    """Load the privacy data and train (or read from the cache, or load the user's) weights."""
     p = scenario.privacy
-    cuts = select_cuts(p.cuts, results)
     shape, width, epochs, reduced_note = _variant(scenario, graph)
     _check_structure(scenario.workload.model, shape, width, graph, cache_dir or p.cache_dir)
     if input_kind(scenario.workload.model) == "token_ids" and not p.data.endswith(".npz"):
@@ -204,10 +223,22 @@ def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFram
                         f"data set of about {5 * MIN_TEST_SAMPLES} samples)")
     cache = ArtifactCache(cache_dir or p.cache_dir)
     model, weights = _model(scenario, data, shape, width, epochs, cache, progress)
+    return PrivacyModel(scenario.workload.model, model, data, data_id, shape, width,
+                        reduced_note, weights)
+
+
+def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFrame,
+                     cache_dir: str | None = None, progress: bool = False) -> PrivacyOutcome:
+    p = scenario.privacy
+    cuts = select_cuts(p.cuts, results)
+    pm = privacy_model(scenario, graph, cache_dir, progress)
+    model, data, data_id, shape, width = pm.model, pm.data, pm.data_id, pm.shape, pm.width
+    weights, reduced_note = pm.weights, pm.reduced_note
+    cache = ArtifactCache(cache_dir or p.cache_dir)
     settings = EvalSettings(estimator=p.estimator, mi_samples=p.mi_samples, mi_dim=p.mi_dim,
                             allowed_loss_pct=scenario.noise.allowed_loss_pct,
                             seed=scenario.noise.seed)
-    network = network_label(scenario.workload.model, shape, width, bool(reduced_note))
+    network = pm.network
     last = graph.num_layers
     method = get_method(scenario.noise.method)
     rows, per_cut = [], {}

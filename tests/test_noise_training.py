@@ -10,7 +10,8 @@ from noise.collection import load_collection, save_collection
 from noise.data import load_digits_dataset
 from noise.shredder import ShredderNoise, make_optimizer, train_shredder
 from noise.spec import CloakSpec, NoiseSpec, ShredderSpec
-from noise.train import build_collection, run_noise_training, trained_model
+from noise.models import freeze
+from noise.train import build_collection, run_noise_training, train_zoo_model
 from partitioner.split import split
 
 SHAPE = (1, 28, 28)
@@ -19,8 +20,8 @@ SHAPE = (1, 28, 28)
 @pytest.fixture(scope="module")
 def setup():
     torch.set_num_threads(1)   # the test machine's two cores are shared
-    model = trained_model("lenet5", SHAPE, 0)
     data = load_digits_dataset(SHAPE, 0)
+    model = freeze(train_zoo_model("lenet5", SHAPE, 1.0, data, seed=0, epochs=10))
     local, remote = split(model, 6)
     return model, data, local, remote
 
@@ -111,7 +112,10 @@ def test_shredder_acceptance_lenet_digits(tmp_path):
     """At most 2 % accuracy loss, clearly larger 1/SNR than untrained noise at that accuracy."""
     torch.set_num_threads(1)
     spec = NoiseSpec(method="shredder", collection_size=5, options=ShredderSpec())
-    s = run_noise_training("lenet5", SHAPE, 6, spec, str(tmp_path / "c.npz"), progress=False)
+    data = load_digits_dataset(SHAPE, 0)
+    model = freeze(train_zoo_model("lenet5", SHAPE, 1.0, data, seed=0, epochs=10))
+    s = run_noise_training("lenet5", model, data, 6, spec, str(tmp_path / "c.npz"),
+                           progress=False)
     assert s["accuracy_loss_pct"] <= 2.0
     assert s["inv_snr"] > 1.5 * s["baseline_laplace_inv_snr_at_accuracy"]
     assert s["inv_snr"] > 1.5 * s["baseline_gaussian_inv_snr_at_accuracy"]
