@@ -121,7 +121,7 @@ def build_collection(local: nn.Module, remote: nn.Module, data: Dataset, spec: N
     mean_acc, margin = coll.accuracy_summary()
     meta = {"method": "shredder", "seed": spec.seed, "clean_heldout_accuracy": clean,
             "mean_heldout_accuracy": mean_acc, "heldout_accuracy_margin": margin,
-            "spec": spec.as_config(), "data": "digits",
+            "spec": spec.as_config(), "data": data.name,
             "rejected_accuracy": rejected["accuracy"], "rejected_fit": rejected["fit"]}
     return NoiseCollection(**{**coll.__dict__, "meta": meta})
 
