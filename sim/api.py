@@ -10,6 +10,7 @@ Configs are a path, or a mapping shaped like the YAML. Mistakes raise core.error
 """
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,14 +64,18 @@ def sweep(config: str | Path | Mapping[str, Any], grid: Mapping[str, Any] | None
           seed: int | None = None, sets: Mapping[str, Any] | None = None,
           out_dir: str | Path | None = None, cost_only: bool = False, privacy: bool = True,
           executor: str = "local", workers: int | None = None, scheduler: str | None = None,
-          objective: Objective | str = "latency", chunk_size: int | None = None,
-          restart: bool = False, plots: bool = False, progress: bool = False,
-          base_dir: str | Path | None = None) -> Sweep:
+          objective: Objective | str = "latency", include_saturated: bool = False,
+          chunk_size: int | None = None, restart: bool = False, plots: bool = False,
+          progress: bool = False, base_dir: str | Path | None = None) -> Sweep:
     """`sim sweep`: grid values per key and/or `ranges` sampled `sample` times (Latin
-    hypercube). Writes into `out_dir` (a temporary folder if None) and reads the CSVs back."""
+    hypercube). Writes into `out_dir` (a temporary folder if None) and reads the CSVs back.
+    `include_saturated` (`--include-saturated`) lets saturated cuts be best cuts by their
+    energy (they have no latency); it is also honoured when set on an `Objective`."""
     raw, config_dir = load_config(config, sets, base_dir)
     plan = plan_sweep(raw, _grid_exprs(grid, ranges), sample, seed, cost_only, config_dir)
     obj = Objective(objective) if isinstance(objective, str) else objective
+    if include_saturated:
+        obj = dataclasses.replace(obj, include_saturated=True)
     options = SweepOptions(cost_only=cost_only, privacy=privacy, chunk_size=chunk_size,
                            restart=restart, progress=progress, plots=plots)
     ex = make_executor(executor, workers, scheduler, cost_only)

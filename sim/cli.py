@@ -43,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
                                        "else ~/.cache/splitsim)")
     r.add_argument("--no-privacy", action="store_true",
                    help="skip the privacy evaluation (privacy columns stay empty)")
+    r.add_argument("--include-saturated", action="store_true",
+                   help="let the printed lowest-energy cut be a saturated one (a stage offered "
+                        "more work than it serves: its energy per request is finite, its "
+                        "latency is empty, so it is never the lowest-latency cut); by default "
+                        "saturated cuts are skipped")
 
     from sim.sweep.cli import add_sweep_arguments
     add_sweep_arguments(sub.add_parser(

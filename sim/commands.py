@@ -19,7 +19,7 @@ command = COMMANDS.register
 
 @command("run")
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.operating_costs import latency_display, stable_rows
+    from sim.operating_costs import best_cuts_line, latency_display
     from sim.report import markdown_table
     from sim.run import run_scenario
     from sim.table import BREAKDOWN_HEADERS, LATENCY_HEADERS
@@ -41,16 +41,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("\nLatency (simulated, mean and p99) by cut:\n")
         print(markdown_table(latency_display(result.results), LATENCY_HEADERS))
         _print_privacy(result.results)
-        stable = stable_rows(result.results)      # saturated cuts have no steady state
-        # a cut whose noise breaks the accuracy budget on test is no candidate either
-        stable = stable[stable["within_budget"].map(lambda w: w is None or bool(w))]
-        if len(stable):
-            best = stable.loc[stable["total_mj"].idxmin()]
-            fastest = stable.loc[stable["latency_ms"].idxmin()]
-            print(f"\nlowest energy: cut {int(best['cut'])} ({best['total_mj']:.1f} mJ, "
-                  f"{best['total_vs_cloud_only']:.2f}x cloud-only); lowest latency: cut "
-                  f"{int(fastest['cut'])} ({fastest['latency_ms']:.1f} ms); saturated cuts "
-                  "and cuts over the accuracy budget skipped")
+        # saturated cuts (no steady state) only with --include-saturated; cuts whose noise
+        # breaks the accuracy budget on test never
+        line = best_cuts_line(result.results, args.include_saturated)
+        if line:
+            print("\n" + line)
         saturated = result.results.loc[result.results["saturated"].astype(bool), "cut"]
         if len(saturated):
             print(f"note: cuts {', '.join(map(str, saturated))} are saturated (a stage is "

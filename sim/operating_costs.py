@@ -109,11 +109,32 @@ def saturated_note(utilization: float) -> str:
     return f"saturated (utilization {utilization:.3g})"
 
 
-def stable_rows(results: pd.DataFrame) -> pd.DataFrame:
-    """The cuts with a steady state: what best-cut choices pick from."""
-    if "saturated" not in results:
-        return results
-    return results.loc[~results["saturated"].astype(bool)]
+def best_cuts_line(results: pd.DataFrame, include_saturated: bool = False) -> str | None:
+    """The printed choice: the lowest-energy and the fastest cut (None: no candidate).
+
+    Candidates are the cuts within the accuracy budget on test and, unless
+    `include_saturated`, with a steady state. A saturated cut's energy per request is finite,
+    so it can be the lowest-energy one when included; it has no latency, so it is never the
+    fastest."""
+    within = results["within_budget"].map(lambda w: w is None or bool(w)) \
+        if "within_budget" in results else pd.Series(True, index=results.index)
+    saturated = (results["saturated"].astype(bool) if "saturated" in results
+                 else pd.Series(False, index=results.index))
+    candidates = results.loc[within & (include_saturated | ~saturated)]
+    if not len(candidates):
+        return None
+    best = candidates.loc[candidates["total_mj"].idxmin()]
+    line = (f"lowest energy: cut {int(best['cut'])} ({best['total_mj']:.1f} mJ, "
+            f"{best['total_vs_cloud_only']:.2f}x cloud-only"
+            + (", saturated)" if saturated[best.name] else ")"))
+    timed = candidates.dropna(subset=["latency_ms"])
+    if len(timed):
+        fastest = timed.loc[timed["latency_ms"].idxmin()]
+        line += (f"; lowest latency: cut {int(fastest['cut'])} "
+                 f"({fastest['latency_ms']:.1f} ms)")
+    return line + ("; cuts over the accuracy budget skipped" + (
+        ", saturated cuts included (energy only: they have no latency)" if include_saturated
+        else ", saturated cuts skipped (--include-saturated counts them)"))
 
 
 def latency_display(results: pd.DataFrame) -> pd.DataFrame:

@@ -68,14 +68,15 @@ def test_sweep_writes_outputs_and_refuses_other_arguments(tmp_path, capsys):
     assert "4 configurations x cuts = 52 rows (4 computed now, 0 resumed)" in out
     sweep = pd.read_csv(out_dir / "sweep.csv")
     assert list(sweep.columns) == ["config", "link.uplink_mbps", "edge.power_mode",
-                                   *RESULT_COLUMNS]
+                                   *RESULT_COLUMNS, "saturated", "max_rate_hz"]
+    assert sweep["saturated"].dtype == bool and (sweep["max_rate_hz"] > 0).all()
     assert sweep["config"].tolist() == [c for c in range(4) for _ in range(13)]
     assert sweep["cut"].tolist() == list(range(13)) * 4
     assert sweep["mi_bits"].isna().all()
     best = pd.read_csv(out_dir / "best.csv")
     assert best["objective"].tolist() == ["total_energy"] * 4
     for _, b in best.iterrows():
-        rows = sweep[sweep["config"] == b["config"]]
+        rows = sweep[(sweep["config"] == b["config"]) & ~sweep["saturated"]]
         assert b["total_mj"] == rows["total_mj"].min()
     for name in ("pareto.csv", "best_cuts.md", "best_cuts.tex", "best_cuts.csv", "best.md",
                  "best.tex", "plots/pareto.png", "plots/best_cut_heatmap.png",

@@ -10,8 +10,9 @@ NAN = np.nan
 
 def figures(rows):
     """rows: (config, cut, latency_ms, total_mj, edge_energy_mj, acc_loss, mi_loss[,
-    within_budget]); within_budget is NaN (not evaluated) unless given."""
-    return np.array([tuple(r) + (NAN,) * (8 - len(r)) for r in rows], dtype=float)
+    within_budget[, saturated]]); within_budget is NaN (not evaluated) and saturated 0 unless
+    given."""
+    return np.array([tuple(r) + (NAN, 0.0)[len(r) - 7:] for r in rows], dtype=float)
 
 
 FIG = figures([
@@ -96,3 +97,27 @@ def test_cuts_over_the_accuracy_budget_are_skipped():
     b = best_cuts(fig, Objective("latency"))
     assert fig[b.row, 1].tolist() == [2] and b.feasible_cuts.tolist() == [2]
     assert any("within_budget false" in n for n in b.notes)
+
+
+def test_saturated_cuts_compete_on_energy_only_when_included():
+    """Config 0's cut 1 is saturated: the lowest energy (70 mJ), no latency (NaN)."""
+    fig = figures([(0, 0, 10.0, 100.0, 50.0, NAN, NAN, NAN, 0.0),
+                   (0, 1, NAN, 70.0, 30.0, NAN, NAN, NAN, 1.0),
+                   (0, 2, 12.0, 90.0, 40.0, NAN, NAN, NAN, 0.0)])
+    skip = best_cuts(fig, Objective("total_energy"))
+    assert fig[skip.row, 1].tolist() == [2] and skip.feasible_cuts.tolist() == [2]
+    assert any("1 saturated rows skipped" in n for n in skip.notes)
+    take = best_cuts(fig, Objective("total_energy", include_saturated=True))
+    assert fig[take.row, 1].tolist() == [1] and take.value.tolist() == [70.0]
+    assert any("1 saturated rows included" in n for n in take.notes)
+    assert fig[best_cuts(fig, Objective("edge_energy", include_saturated=True)).row,
+               1].tolist() == [1]
+    # it has no latency: a latency objective, a latency term or a deadline never picks it
+    assert fig[best_cuts(fig, Objective("latency", include_saturated=True)).row,
+               1].tolist() == [0]
+    w = Objective("weighted", weights={"latency": 1.0, "energy": 1.0}, include_saturated=True)
+    assert fig[best_cuts(fig, w).row, 1].tolist() == [0]     # 1 + 1 < 1.2 + 0.9
+    dl = Objective("total_energy", deadline_ms=100.0, include_saturated=True)
+    assert fig[best_cuts(fig, dl).row, 1].tolist() == [2]
+    # and it is never on the Pareto front, whatever its energy
+    assert pareto_rows(fig)[0].tolist() == [0, 2]

@@ -36,10 +36,16 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="discard a sweep already in --out instead of resuming it")
     p.add_argument("--objective", default="latency", choices=[*OBJECTIVES, "weighted"],
                    help="what the best cut minimises (default latency), at the configured "
-                        "operating point, over cuts that are not saturated; edge_energy is "
+                        "operating point, over cuts that are not saturated (see "
+                        "--include-saturated); edge_energy is "
                         "device_mj, what the device's battery pays per request: edge compute, "
                         "noise, radio (tail and idle shared as under load) and idle power "
                         "while it waits for the answer")
+    p.add_argument("--include-saturated", action="store_true",
+                   help="let saturated cuts (a stage offered more work than it serves) be "
+                        "best cuts: their energy per request is finite and counts; their "
+                        "latency is empty, so a latency objective or deadline never picks "
+                        "them (default: skipped)")
     p.add_argument("--weights", metavar="TERM=W,...",
                    help="for --objective weighted: latency, energy, edge_energy, each "
                         "normalized to the configuration's cloud-only value")
@@ -59,7 +65,8 @@ def objective_of(args: argparse.Namespace):
     return Objective(kind=args.objective, weights=parse_weights(args.weights),
                      deadline_ms=args.deadline_ms,
                      max_accuracy_loss_pct=args.max_accuracy_loss_pct,
-                     min_mi_loss_pct=args.min_mi_loss_pct)
+                     min_mi_loss_pct=args.min_mi_loss_pct,
+                     include_saturated=args.include_saturated)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

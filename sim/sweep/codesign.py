@@ -20,12 +20,17 @@ COL = {name: i for i, name in enumerate(ANALYSIS_COLUMNS)}
 @dataclass(frozen=True)
 class Objective:
     """`weighted` sums each term divided by its cloud-only (cut 0) value of the same
-    configuration, so milliseconds and millijoules can be added."""
+    configuration, so milliseconds and millijoules can be added.
+
+    Saturated rows (a stage offered more work than it serves) have no steady state and are
+    skipped unless `include_saturated`: then their energy per request, which is finite,
+    competes; their latency stays empty, so latency terms never pick them."""
     kind: str = "latency"
     weights: dict[str, float] = field(default_factory=dict)
     deadline_ms: float | None = None
     max_accuracy_loss_pct: float | None = None
     min_mi_loss_pct: float | None = None
+    include_saturated: bool = False
 
     def __post_init__(self) -> None:
         problems = []
@@ -94,6 +99,15 @@ def feasibility(fig: np.ndarray, objective: Objective) -> tuple[np.ndarray, list
     """Rows meeting every constraint, and notes on constraints that could not apply."""
     ok = np.ones(len(fig), dtype=bool)
     notes = []
+    saturated = fig[:, COL["saturated"]] == 1
+    if saturated.any():
+        if objective.include_saturated:
+            notes.append(f"{int(saturated.sum())} saturated rows included: their energy per "
+                         "request counts, they have no latency")
+        else:
+            ok &= ~saturated
+            notes.append(f"{int(saturated.sum())} saturated rows skipped: no steady state "
+                         "(--include-saturated counts their energy)")
     over = fig[:, COL["within_budget"]] == 0          # NaN (not evaluated) is not "over"
     if over.any():
         ok &= ~over
@@ -145,13 +159,16 @@ def best_cuts(fig: np.ndarray, objective: Objective) -> BestCuts:
 
 def pareto_rows(fig: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
     """Positions (ascending) of rows no other row dominates: lower latency_ms and total_mj,
-    and higher mi_loss_pct when privacy was evaluated (then rows without it are left out)."""
+    and higher mi_loss_pct when privacy was evaluated (then rows without it are left out).
+    Saturated rows have no latency, so they are never on the front."""
     mi = fig[:, COL["mi_loss_pct"]]
     lat, energy = fig[:, COL["latency_ms"]], fig[:, COL["total_mj"]]
+    timed = ~np.isnan(lat) & (fig[:, COL["saturated"]] != 1)
     if np.isnan(mi).all():
-        return _front_2d(lat, energy), ("Pareto front over (latency_ms, total_mj); "
-                                        "privacy not evaluated",)
-    have = np.flatnonzero(~np.isnan(mi))
+        rows = np.flatnonzero(timed)
+        return rows[_front_2d(lat[rows], energy[rows])], (
+            "Pareto front over (latency_ms, total_mj); privacy not evaluated",)
+    have = np.flatnonzero(~np.isnan(mi) & timed)
     pts = np.stack([lat[have], energy[have], -mi[have]], axis=1)
     return have[_front_nd(pts)], ("Pareto front over (latency_ms, total_mj, mi_loss_pct), "
                                   "rows with privacy evaluated",)

@@ -15,9 +15,8 @@ from matplotlib.colors import LogNorm
 from sim.plots import (COLUMN_WIDTH_IN, PAGE_WIDTH_IN, PALETTE, add_caption, legend_above,
                        paper_style, plt, save_figure, write_plots)
 from sim.sweep.codesign import COL, BestCuts
-from sim.sweep.rows import fmt_value
+from sim.sweep.rows import SWEEP_COLUMNS, fmt_value
 from sim.sweep.validate import SweepPlan
-from sim.table import RESULT_COLUMNS
 
 MAX_SCATTER_POINTS = 50_000
 MAX_PARETO_LABELS = 25
@@ -32,9 +31,9 @@ SEQUENTIAL_CMAP = "cividis"     # perceptually uniform and readable with colour-
 
 def config_results(plan: SweepPlan, lines: list[str], fig: np.ndarray, cfg: int) -> pd.DataFrame:
     rows = np.flatnonzero(fig[:, COL["config"]] == cfg)
-    names = ["config", *plan.spec.keys, *RESULT_COLUMNS]
+    names = ["config", *plan.spec.keys, *SWEEP_COLUMNS]
     df = pd.read_csv(io.StringIO("".join(lines[i] for i in rows)), header=None, names=names)
-    return df[RESULT_COLUMNS]
+    return df[SWEEP_COLUMNS]
 
 
 def evaluated_metrics(fig: np.ndarray, metrics: tuple[str, ...]) -> list[str]:

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from core.atomic import write_text_atomic
-from sim.table import RESULT_COLUMNS
 from sim.report import latex_table, markdown_table, write_csv
 from sim.config import build_scenario
 from sim.html_report import sweep_report
@@ -20,7 +19,7 @@ from sim.operating_costs import operating_point_note
 from sim.run import package_versions
 from sim.sweep.codesign import COL, BestCuts, Objective
 from sim.sweep.store import MANIFEST
-from sim.sweep.rows import config_prefix, csv_field, fmt_float, header
+from sim.sweep.rows import SWEEP_COLUMNS, config_prefix, csv_field, fmt_float, header
 from sim.sweep.validate import SweepPlan
 
 MAX_TABLE_ROWS = 200      # a longer table belongs in the CSV, not in a paper
@@ -73,7 +72,7 @@ def best_text(plan: SweepPlan, lines: list[str], best: BestCuts, objective: Obje
             body = lines[row].rstrip("\n")
         else:  # no cut meets the constraints: the configuration, then empty result fields
             values = [v for _, v in plan.configs[cfg]]
-            body = config_prefix(int(cfg), values) + "," * (len(RESULT_COLUMNS) - 1)
+            body = config_prefix(int(cfg), values) + "," * (len(SWEEP_COLUMNS) - 1)
         out.append(f"{body},{label},{fmt_float(float(value))},{int(count)}\n")
     return "".join(out)
 

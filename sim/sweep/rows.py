@@ -4,6 +4,10 @@ writes the same bytes.
 `%.9g` keeps nine significant digits (a float64 parsed from it and written again gives the same
 text, so best.csv and pareto.csv can re-write sweep rows unchanged). NaN (not evaluated) is an
 empty field, never 0.
+
+A row is the configuration, its swept values, the results table's contract columns and then
+`saturated` (True/False, as in results.csv: a stage offered more work than it serves, so the
+latency fields are empty) and `max_rate_hz` (the per-client rate the bottleneck sustains).
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import yaml
 from sim.table import RESULT_COLUMNS
 
 FLOAT_FORMAT = "%.9g"
+SWEEP_COLUMNS = [*RESULT_COLUMNS, "saturated", "max_rate_hz"]
 
 
 def fmt_float(x: float) -> str:
@@ -45,7 +50,7 @@ def fmt_value(value: Any) -> str:
 
 
 def header(keys: Iterable[str]) -> str:
-    return ",".join(["config", *map(csv_field, keys), *RESULT_COLUMNS]) + "\n"
+    return ",".join(["config", *map(csv_field, keys), *SWEEP_COLUMNS]) + "\n"
 
 
 def config_prefix(index: int, values: Iterable[Any]) -> str:
@@ -53,9 +58,9 @@ def config_prefix(index: int, values: Iterable[Any]) -> str:
 
 
 def frame_rows(prefix: str, results: pd.DataFrame) -> str:
-    """Rows of one configuration's results table (any extra columns are left out)."""
+    """Rows of one configuration's results table (its other extra columns are left out)."""
     cols = []
-    for name in RESULT_COLUMNS:
+    for name in SWEEP_COLUMNS:
         if name not in results:
             cols.append([""] * len(results))
             continue

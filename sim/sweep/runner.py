@@ -19,11 +19,12 @@ from sim.sweep.executors import InlineExecutor
 from sim.sweep.rows import header
 from sim.sweep.spec import digest, expand, parse_spec, spec_fingerprint
 from sim.sweep.store import SweepStore
-from sim.sweep.tasks import ChunkTask, run_chunk
+from sim.sweep.tasks import ANALYSIS_COLUMNS, ChunkTask, run_chunk
 from sim.sweep.validate import SweepPlan, validate_plan
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 4          # 2: privacy provenance; 3: checksums; 4: within_budget
+FORMAT_VERSION = 5          # 2: privacy provenance; 3: checksums; 4: within_budget;
+                            # 5: saturated and max_rate_hz columns, saturated in the figures
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path, executor=None,
     sweep_csv = store.merge(header(plan.spec.keys), texts)
     store.mark_complete(record, privacy_notes)
     fig = (np.concatenate([figures[c] for c in range(len(tasks))]) if tasks
-           else np.empty((0, 7)))
+           else np.empty((0, len(ANALYSIS_COLUMNS))))
     best = best_cuts(fig, objective)
     pareto, pareto_notes = pareto_rows(fig)
     wall["merge_analyse_s"] = time.perf_counter() - t

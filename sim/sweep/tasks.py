@@ -20,8 +20,9 @@ from sim.config import build_scenario
 from sim.costs import ComputeDtypes, NoiseCostModel, cut_components
 from sim.operating_costs import headline_link_costs
 from sim.run import evaluate_scenario
-from sim.table import RESULT_COLUMNS, cost_columns
-from sim.sweep.rows import FLOAT_FORMAT, config_prefix, csv_field, fmt_float, frame_rows
+from sim.table import cost_columns
+from sim.sweep.rows import (FLOAT_FORMAT, SWEEP_COLUMNS, config_prefix, csv_field, fmt_float,
+                             frame_rows)
 from sim.sweep.validate import (Assignments, apply, graph_for, group_key, numeric_fields,
                                 replaced_link)
 
@@ -40,8 +41,10 @@ class ChunkTask:
 
 # Full-precision figures kept beside each part's text for best-cut and Pareto analysis
 # (edge_energy_mj: device_mj, what the battery pays: compute, noise, radio, idle waiting).
+# within_budget is 1, 0 or NaN (not evaluated); saturated 1 or 0: the energies of a saturated
+# row are kept, and the analysis decides whether it counts (Objective.include_saturated).
 ANALYSIS_COLUMNS = ("config", "cut", "latency_ms", "total_mj", "edge_energy_mj",
-                    "accuracy_loss_pct", "mi_loss_pct", "within_budget")   # 1, 0 or NaN
+                    "accuracy_loss_pct", "mi_loss_pct", "within_budget", "saturated")
 
 
 COST_ONLY_NOTE = "privacy columns: not evaluated (cost-only sweep)"
@@ -70,10 +73,10 @@ def _empty() -> np.ndarray:
 
 
 def figures_of(index: int, cut, latency_ms, total_mj, edge_energy_mj, accuracy_loss_pct,
-               mi_loss_pct, within_budget=np.nan) -> np.ndarray:
+               mi_loss_pct, within_budget, saturated) -> np.ndarray:
     cols = np.broadcast_arrays(float(index), *(np.asarray(c, dtype=float) for c in (
         cut, latency_ms, total_mj, edge_energy_mj, accuracy_loss_pct, mi_loss_pct,
-        within_budget)))
+        within_budget, saturated)))
     return np.stack([c.ravel() for c in cols], axis=1)
 
 
@@ -86,13 +89,12 @@ def scenario_rows(base: dict, index: int, assignments: Assignments,
     ev = evaluate_scenario(scenario, privacy=privacy)
     r = ev.results
     text = frame_rows(config_prefix(index, [v for _, v in assignments]), r)
-    saturated = r["saturated"].astype(bool)       # objectives skip saturated cuts
     # the accuracy budget as the run judged it on test: 1 within, 0 over, NaN not evaluated
     budget = (r["within_budget"].map({True: 1.0, False: 0.0}).astype(float)
               if "within_budget" in r else np.nan)
-    return text, figures_of(index, r["cut"], r["latency_ms"], r["total_mj"].mask(saturated),
-                            r["device_mj"].mask(saturated), r["accuracy_loss_pct"],
-                            r["mi_loss_pct"], budget), ev.privacy_note
+    return text, figures_of(index, r["cut"], r["latency_ms"], r["total_mj"], r["device_mj"],
+                            r["accuracy_loss_pct"], r["mi_loss_pct"], budget,
+                            r["saturated"].astype(bool)), ev.privacy_note
 
 
 # ----------------------------------------------------------------------------- vectorized
@@ -126,12 +128,15 @@ def group_link_costs(scenario, comp, links: list[Any]) -> dict[str, np.ndarray]:
 
 
 def group_columns(comp, lc: dict[str, np.ndarray]) -> dict[str, Any]:
-    """The results table's columns (`sim.table.cost_columns`) over (configs, cuts) arrays.
+    """The sweep row's columns (`sim.table.cost_columns`, then saturation) over (configs,
+    cuts) arrays.
 
     Columns that do not vary with the configuration come back as lists of strings (formatted
-    once per group); the others as 2-D arrays."""
+    once per group); the others as 2-D arrays (`saturated` always: a bool array)."""
     cols = cost_columns(comp, {k: np.asarray(v) for k, v in lc.items()})
     n_configs = cols["comm_mj"].shape[0]
+    shape = (n_configs, len(comp.cut))
+    cols["max_rate_hz"] = np.asarray(lc["max_rate_hz"], dtype=float)
     out: dict[str, Any] = {
         "cut": [str(int(k)) for k in comp.cut],
         "after_layer": [csv_field(name) for name in comp.after_layer],
@@ -142,37 +147,45 @@ def group_columns(comp, lc: dict[str, np.ndarray]) -> dict[str, Any]:
     for name, values in cols.items():
         values = np.asarray(values)
         out[name] = ([fmt_float(float(x)) for x in values] if values.ndim == 1
-                     else np.broadcast_to(values, (n_configs, len(comp.cut))))
+                     else np.broadcast_to(values, shape))
+    out["saturated"] = np.broadcast_to(np.asarray(lc["saturated"], dtype=bool), shape)
     return out
 
 
 def format_group(prefixes: list[str], columns: dict[str, Any]) -> list[str]:
     """Rows as one `%` format per row: a per-cut template with the per-cut text filled in and
-    FLOAT_FORMAT slots for the per-configuration numbers (the fast part of a 10^5-row sweep)."""
-    dynamic = [c for c in RESULT_COLUMNS if isinstance(columns.get(c), np.ndarray)]
+    FLOAT_FORMAT slots for the per-configuration numbers (the fast part of a 10^5-row sweep).
+    Each cut has a template per value of `saturated` (its text is in the template)."""
+    dynamic = [c for c in SWEEP_COLUMNS
+               if c != "saturated" and isinstance(columns.get(c), np.ndarray)]
     n_cuts = len(columns["cut"])
-    templates, text_templates = [], []      # the second takes text: rows holding a NaN
+    templates = []      # per cut: {saturated: (template, template taking text for a NaN row)}
     for j in range(n_cuts):
-        fields = []
-        for c in RESULT_COLUMNS:
-            v = columns.get(c)
-            if v is None:
-                fields.append("")                     # privacy columns: not evaluated
-            elif isinstance(v, np.ndarray):
-                fields.append(FLOAT_FORMAT)
-            else:
-                fields.append(v[j].replace("%", "%%"))
-        templates.append(",".join(fields) + "\n")
-        text_templates.append(templates[-1].replace(FLOAT_FORMAT, "%s"))
+        by_flag = {}
+        for sat in (False, True):
+            fields = []
+            for c in SWEEP_COLUMNS:
+                v = columns.get(c)
+                if v is None:
+                    fields.append("")                     # privacy columns: not evaluated
+                elif c == "saturated":
+                    fields.append(str(sat))
+                elif isinstance(v, np.ndarray):
+                    fields.append(FLOAT_FORMAT)
+                else:
+                    fields.append(v[j].replace("%", "%%"))
+            t = ",".join(fields) + "\n"
+            by_flag[sat] = (t, t.replace(FLOAT_FORMAT, "%s"))
+        templates.append(by_flag)
     # (configs, cuts, columns) -> per row a tuple of floats
     stacked = np.stack([columns[c] for c in dynamic], axis=-1)
     has_nan = np.isnan(stacked).any(axis=-1).tolist()   # e.g. no latency where saturated
-    values = stacked.tolist()
+    values, flags = stacked.tolist(), columns["saturated"].tolist()
     out = []
-    for prefix, row_values, row_nan in zip(prefixes, values, has_nan):
-        out.append("".join(prefix + (ts % tuple(map(fmt_float, v)) if bad else t % tuple(v))
-                           for t, ts, v, bad in zip(templates, text_templates, row_values,
-                                                    row_nan)))
+    for prefix, row_values, row_nan, row_flags in zip(prefixes, values, has_nan, flags):
+        out.append("".join(
+            prefix + (tt[sat][1] % tuple(map(fmt_float, v)) if bad else tt[sat][0] % tuple(v))
+            for tt, v, bad, sat in zip(templates, row_values, row_nan, row_flags)))
     return out
 
 
@@ -194,14 +207,14 @@ def cost_rows(base: dict, configs: tuple[tuple[int, Assignments], ...],
         columns = group_columns(comp, lc)
         prefixes = [config_prefix(i, [v for _, v in a]) for i, a in members]
         shape = (len(members), len(comp.cut))
-        # objectives skip saturated cuts; edge_energy is what the battery pays (device_mj)
-        saturated = np.broadcast_to(lc["saturated"], shape)
-        total_mj = np.where(saturated, np.nan, np.broadcast_to(columns["total_mj"], shape))
-        device_mj = np.where(saturated, np.nan, np.broadcast_to(lc["device_j"] * 1e3, shape))
+        # edge_energy is what the battery pays (device_mj)
+        total_mj = np.broadcast_to(columns["total_mj"], shape)
+        device_mj = np.broadcast_to(lc["device_j"] * 1e3, shape)
         for m, ((index, _), text) in enumerate(zip(members, format_group(prefixes, columns))):
             texts[index] = text
             figures[index] = figures_of(index, comp.cut, columns["latency_ms"][m],
-                                        total_mj[m], device_mj[m], np.nan, np.nan)
+                                        total_mj[m], device_mj[m], np.nan, np.nan, np.nan,
+                                        columns["saturated"][m])
     if not configs:
         return "", _empty()
     return ("".join(texts[i] for i, _ in configs),
