@@ -1,7 +1,9 @@
 """Radio link model: bandwidth, round-trip time, and the alpha/beta power model.
 
-Power while transferring follows Huang et al. (MobiSys 2012): P = alpha * throughput + beta,
-in mW with throughput in Mbps, but only over the rates the fit was measured on: above
+Power while transferring is linear in the rate, the form of Huang et al. (MobiSys 2012):
+P = alpha * throughput + beta, in mW with throughput in Mbps (each preset cites the measurements
+its alpha and beta come from; tests/test_link_published.py checks them against published
+energy-per-bit figures), but only over the rates the fit was measured on: above
 `fit_max_up_mbps` / `fit_max_down_mbps` the power is held at the fit's last value (not
 extrapolated), and it never exceeds `max_power_mw`, the radio's cited maximum draw. Power is
 then concave in the rate with P(0) = beta > 0, so energy per bit (P / rate) falls as the rate
