@@ -45,6 +45,9 @@ def test_table_csv_and_sweep_agree(tmp_path, capsys, sets):
     sat = csv["saturated"].astype(bool).to_numpy()
     assert csv.loc[sat, "latency_ms"].isna().all() and sweep.loc[sat, "latency_ms"].isna().all()
     assert csv.loc[~sat, "latency_ms"].notna().all()
+    # the sweep row says so too, with the rate the bottleneck sustains (issue 12, sweep.csv)
+    assert (sweep["saturated"].to_numpy() == sat).all()
+    assert np.allclose(sweep["max_rate_hz"], csv["max_rate_hz"], rtol=1e-6)
     stable = csv["bottleneck_utilization"].to_numpy() <= 0.8
     assert np.allclose(csv.loc[stable, "latency_ms"], sweep.loc[stable, "latency_ms"], rtol=0.05)
     if "link.uplink_mbps" in sets:
