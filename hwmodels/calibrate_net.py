@@ -9,8 +9,9 @@ Parameters (fitted in log space, bounded to physical ranges):
 - `efficiency.<op>` for each MAC op type present, and `efficiency.default` for the others;
 - `memory_efficiency` (share of the datasheet bandwidth reached), which decides large batches.
 Residuals are log(predicted / measured) per network (relative errors weigh small and large
-networks alike; a robust soft-L1 loss beyond 3 %), plus a weak pull of each parameter towards the base preset's value so that a
-parameter the networks cannot tell apart stays where the datasheet put it instead of drifting.
+networks alike; a robust soft-L1 loss beyond 3 %), plus a weak pull of each parameter towards
+the base preset's value so that a parameter the networks cannot tell apart stays where the
+datasheet put it instead of drifting.
 The overheads may all scale together freely (a faster or slower host); only a change of their
 proportions is pulled back, which keeps a 10-network fit from trading one op type's overhead
 against another's on measurement noise.
@@ -96,7 +97,9 @@ def _own_overhead_ops(table: LayerTable) -> list[str]:
 def fit_parameters(device: DeviceModel, table: LayerTable) -> list[Param]:
     """The parameters these networks can tell apart: an op type's own overhead where its
     kernel count varies on its own, its own efficiency where its work varies, and a size slope
-    of the efficiency only where its layers come in several sizes."""
+    of the efficiency only where its layers come in several sizes (counting the layers that run
+    on the device)."""
+    table = table.executed_on(device)
     counts = table.op_counts()
     varies = {op: np.ptp(counts[:, k]) > 0 for k, op in enumerate(table.op_types)}
     params = [Param("launch_overhead_us", "overhead", device.launch_overhead_us)]

@@ -107,7 +107,7 @@ class DeviceModel:
     calibration: dict[str, Any] | None = None    # residuals of a `sim calibrate` fit (record)
     launch_overhead_by_op_us: dict[str, float] = field(default_factory=dict)  # op type -> us
     memory_efficiency: float = 1.0           # share of peak bandwidth streaming kernels reach
-    folds_constants: bool = False            # toolchain folds input-independent graphs away
+    folds_constants: bool = False            # a folding converter (hwmodels.folding) deploys it
     noise_host: str | None = None            # device preset whose cores run the noise kernel
 
     def __post_init__(self) -> None:

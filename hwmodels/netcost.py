@@ -3,14 +3,15 @@
 A `LayerTable` flattens the per-layer profiles of many networks into NumPy columns (network
 index, op-type code, per-sample ops and bytes), so pricing 15,625 networks on a device is a few
 vectorized passes instead of millions of Python calls. Every figure equals the sum of
-a device target's per-layer `layer_cost` over the network's layers (tested).
+a device target's per-layer `layer_cost` over the network's layers that run on it (all of them,
+but for a folding converter's removals, `hwmodels.folding`; tested).
 """
 from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -29,20 +30,19 @@ class LayerTable:
     param_bytes: np.ndarray            # weights, read once per batch
     macs: np.ndarray                   # per-sample MACs
     n_networks: int
-    constant_output: np.ndarray | None = None   # bool per network (hwmodels.folding)
+    # bool per layer: no kernel under a folding converter (hwmodels.folding.converter_removed)
+    converter_removed: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.network)
-        for name in ("op_code", "ops", "act_bytes", "param_bytes", "macs"):
-            if len(getattr(self, name)) != n:
-                raise ValueError(f"LayerTable.{name} has {len(getattr(self, name))} rows, "
-                                 f"network has {n}")
-        if self.constant_output is not None and len(self.constant_output) != self.n_networks:
-            raise ValueError("LayerTable.constant_output needs one flag per network")
+        for name in ("op_code", "ops", "act_bytes", "param_bytes", "macs", "converter_removed"):
+            rows = getattr(self, name)
+            if rows is not None and len(rows) != n:
+                raise ValueError(f"LayerTable.{name} has {len(rows)} rows, network has {n}")
 
     @classmethod
     def from_layers(cls, networks: Sequence[Sequence[LayerProfile]],
-                    constant_output: Sequence[bool] | None = None) -> "LayerTable":
+                    converter_removed: Sequence[np.ndarray] | None = None) -> LayerTable:
         # One attribute fetch per layer and numpy for the rest: 15,625 NAS-Bench-201
         # networks are about 3 million layers.
         get = operator.attrgetter("op_type", "macs", "output_shape", "input_bytes",
@@ -63,10 +63,11 @@ class LayerTable:
                    ops=ops, act_bytes=np.array(in_b, dtype=float) + np.array(out_b, dtype=float),
                    param_bytes=np.array(par_b, dtype=float), macs=macs_arr,
                    n_networks=len(networks),
-                   constant_output=None if constant_output is None
-                   else np.asarray(constant_output, dtype=bool))
+                   converter_removed=None if converter_removed is None
+                   else np.concatenate([np.asarray(r, dtype=bool) for r in converter_removed]
+                                       or [np.zeros(0, dtype=bool)]))
 
-    def select(self, networks: Sequence[int]) -> "LayerTable":
+    def select(self, networks: Sequence[int]) -> LayerTable:
         """The table of networks[0], networks[1], ... (repeats allowed), in that order."""
         networks = np.asarray(networks, dtype=np.int64)
         if np.array_equal(networks, np.arange(self.n_networks)):
@@ -76,10 +77,21 @@ class LayerTable:
         rows = np.concatenate([np.arange(starts[k], starts[k + 1]) for k in networks]
                               or [np.zeros(0, dtype=np.int64)])
         new_net = np.repeat(np.arange(len(networks)), counts)
-        const = None if self.constant_output is None else self.constant_output[networks]
-        return LayerTable(self.op_types, new_net, self.op_code[rows], self.ops[rows],
+        return self._rows(rows, new_net, len(networks))
+
+    def _rows(self, rows: np.ndarray, network: np.ndarray, n_networks: int) -> LayerTable:
+        removed = None if self.converter_removed is None else self.converter_removed[rows]
+        return LayerTable(self.op_types, network, self.op_code[rows], self.ops[rows],
                           self.act_bytes[rows], self.param_bytes[rows], self.macs[rows],
-                          len(networks), const)
+                          n_networks, removed)
+
+    def executed_on(self, device: DeviceModel) -> LayerTable:
+        """The layers that run as kernels on `device`: all of them, except the ones a folding
+        converter removes where the device's toolchain is one (`folds_constants`)."""
+        if not device.folds_constants or self.converter_removed is None:
+            return self
+        rows = np.flatnonzero(~self.converter_removed)
+        return self._rows(rows, self.network[rows], self.n_networks)
 
     def per_network(self, values: np.ndarray) -> np.ndarray:
         return np.bincount(self.network, weights=values, minlength=self.n_networks)
@@ -141,13 +153,9 @@ def layer_powers_w(device: DeviceModel, table: LayerTable, batch_size) -> np.nda
 
 def network_costs(device: DeviceModel, table: LayerTable, batch_size=1,
                   dtype: str = "float32") -> tuple[np.ndarray, np.ndarray]:
-    """(latency_s, energy_j) of every network for one batch of `batch_size` samples."""
+    """(latency_s, energy_j) of every network for one batch of `batch_size` samples, over
+    the layers that run on `device` (LayerTable.executed_on)."""
+    table = table.executed_on(device)
     lat = layer_latencies_s(device, table, batch_size, dtype)
-    lat_s = table.per_network(lat)
-    en_j = table.per_network(lat * layer_powers_w(device, table, batch_size))
-    if device.folds_constants and table.constant_output is not None:
-        # The folded graph is one copy of the constant output: one kernel.
-        folded = table.constant_output
-        lat_s = np.where(folded, device.launch_overhead_us * 1e-6, lat_s)
-        en_j = np.where(folded, lat_s * device.active_power_w, en_j)
-    return lat_s, en_j
+    return table.per_network(lat), table.per_network(lat * layer_powers_w(device, table,
+                                                                           batch_size))

@@ -12,16 +12,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from core.cache import ArtifactCache
 from core.errors import UserError
-from hwmodels.folding import NB201_PREFIX, constant_output
+from hwmodels.folding import NB201_PREFIX, converter_removed
 from hwmodels.netcost import LayerTable
 from partitioner import code_digest
 from partitioner.types import LayerProfile
@@ -164,17 +164,28 @@ def _save_table(table: LayerTable, path: str) -> None:
                  network=table.network.astype(np.int32), op_code=table.op_code.astype(np.int16),
                  ops=table.ops, act_bytes=table.act_bytes,
                  param_bytes=table.param_bytes, macs=table.macs,
-                 n_networks=np.array(table.n_networks), constant_output=table.constant_output)
+                 n_networks=np.array(table.n_networks),
+                 converter_removed=table.converter_removed)
 
 
 def _load_table(path: str) -> LayerTable:
     with np.load(path, allow_pickle=False) as z:
         return LayerTable(op_types=tuple(str(s) for s in z["op_types"]),
                           network=z["network"].astype(np.int64),
-                          op_code=z["op_code"].astype(np.int64), ops=z["ops"], act_bytes=z["act_bytes"],
+                          op_code=z["op_code"].astype(np.int64), ops=z["ops"],
+                          act_bytes=z["act_bytes"],
                           param_bytes=z["param_bytes"], macs=z["macs"],
                           n_networks=int(z["n_networks"]),
-                          constant_output=z["constant_output"].astype(bool))
+                          converter_removed=z["converter_removed"].astype(bool))
+
+
+def _table_code() -> str:
+    """A digest of the modules that turn profiles into a table (the profiler has its own):
+    an edit to the converter rewrites invalidates cached tables."""
+    h = hashlib.sha256()
+    for name in ("folding.py", "netcost.py", "networks.py"):
+        h.update((Path(__file__).parent / name).read_bytes())
+    return h.hexdigest()[:16]
 
 
 def network_table(nets: NetworkList, path: str | Path = "MODELS.csv",
@@ -187,11 +198,13 @@ def network_table(nets: NetworkList, path: str | Path = "MODELS.csv",
         rows_of = {}
         for i, spec in enumerate(specs, start=1):
             rows_of.setdefault(spec, i)
-        return LayerTable.from_layers(_profile_checked(unique, rows_of, path),
-                                      [constant_output(m) for m, _ in unique])
+        profiles = _profile_checked(unique, rows_of, path)
+        return LayerTable.from_layers(profiles, [
+            converter_removed(m, [layer.op_type for layer in layers])
+            for (m, _), layers in zip(unique, profiles)])
 
     if use_cache:
-        key = {"kind": "network-table", "code": code_digest(),
+        key = {"kind": "network-table", "code": code_digest(), "table_code": _table_code(),
                "networks": hashlib.sha256(json.dumps(unique).encode()).hexdigest()}
         table, _, _ = ArtifactCache(cache_dir).get_or_build("network-tables", key, ".npz",
                                                            build, _save_table, _load_table)
