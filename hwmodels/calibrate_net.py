@@ -3,9 +3,9 @@ and achieved memory bandwidth (and its power, when energy is given) to measured 
 whole networks, so that summed per-layer roofline predictions match them.
 
 Parameters (fitted in log space, bounded to physical ranges):
-- `launch_overhead_us`, the per-kernel overhead of every kernel, and one per library op type
-  present (`launch_overhead_by_op_us`: convolution, GEMM and normalization kernels pay for
-  descriptor set-up and algorithm choice that an elementwise kernel does not);
+- `launch_overhead_us`, the per-kernel overhead of every kernel, and one for each op type the
+  base preset gives its own (`launch_overhead_by_op_us`: convolution, GEMM and normalization
+  kernels pay for descriptor set-up and algorithm choice that an elementwise kernel does not);
 - `efficiency.<op>` for each MAC op type present, and `efficiency.default` for the others;
 - `memory_efficiency` (share of the datasheet bandwidth reached), which decides large batches.
 Residuals are log(predicted / measured) per network (relative errors weigh small and large
@@ -15,8 +15,8 @@ datasheet put it instead of drifting.
 The overheads may all scale together freely (a faster or slower host); only a change of their
 proportions is pulled back, which keeps a 10-network fit from trading one op type's overhead
 against another's on measurement noise.
-Only parameters the networks can tell apart are fitted: an op type's own overhead where its
-kernel count varies independently of the others, a size slope (power law) of a MAC op's
+Only parameters the networks can tell apart are fitted: such an op type's own overhead where
+its kernel count varies independently of the others, a size slope (power law) of a MAC op's
 efficiency where its layers come in several sizes.
 Energy: one active power, log P = mean(log E - log T) over the rows (T the fitted latency).
 """
@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -74,11 +75,11 @@ class NetworkFit:
     energy_log_residuals: np.ndarray | None
 
 
-def _own_overhead_ops(table: LayerTable) -> list[str]:
-    """Op types whose kernel count the networks vary independently: each gets its own
-    overhead. Op types whose counts move together (in NAS-Bench-201 every conv comes with one
-    ReLU and one batch norm) share one, carried by the first of them (library kernels first);
-    the others keep the base preset's."""
+def _own_overhead_ops(table: LayerTable, candidates: Collection[str]) -> list[str]:
+    """Of the `candidates`, the op types whose kernel count the networks vary independently:
+    each gets its own overhead. Op types whose counts move together (in NAS-Bench-201 every
+    conv comes with one ReLU and one batch norm) share one, carried by the first of them
+    (library kernels first); the others keep the base preset's."""
     counts = table.op_counts().astype(float)
     rank_of = sorted(range(len(table.op_types)), key=lambda k: (
         table.op_types[k] not in MAC_OPS, table.op_types[k] not in OWN_OVERHEAD_OPS,
@@ -86,7 +87,8 @@ def _own_overhead_ops(table: LayerTable) -> list[str]:
     kept: list[int] = []
     basis = np.ones((table.n_networks, 1))
     for k in rank_of:
-        if table.op_types[k] in NO_KERNEL_OPS or np.ptp(counts[:, k]) == 0:
+        if (table.op_types[k] not in candidates or table.op_types[k] in NO_KERNEL_OPS
+                or np.ptp(counts[:, k]) == 0):
             continue
         trial = np.c_[basis, counts[:, k]]
         if np.linalg.matrix_rank(trial) > np.linalg.matrix_rank(basis):
@@ -95,15 +97,19 @@ def _own_overhead_ops(table: LayerTable) -> list[str]:
 
 
 def fit_parameters(device: DeviceModel, table: LayerTable) -> list[Param]:
-    """The parameters these networks can tell apart: an op type's own overhead where its
-    kernel count varies on its own, its own efficiency where its work varies, and a size slope
-    of the efficiency only where its layers come in several sizes (counting the layers that run
-    on the device)."""
+    """The parameters these networks can tell apart: an op type's own overhead where the preset
+    gives it one and its kernel count varies on its own, its own efficiency where its work
+    varies, and a size slope of the efficiency only where its layers come in several sizes
+    (counting the layers that run on the device)."""
     table = table.executed_on(device)
     counts = table.op_counts()
     varies = {op: np.ptp(counts[:, k]) > 0 for k, op in enumerate(table.op_types)}
     params = [Param("launch_overhead_us", "overhead", device.launch_overhead_us)]
-    for op in _own_overhead_ops(table):
+    # Only the op types the preset gives an overhead of their own (a library kernel's set-up:
+    # cuDNN or oneDNN convolution and batch norm, TensorFlow Lite's convolution and pooling):
+    # a separate overhead for every other op type would fit, from 10 networks, the
+    # measurements' few per cent of scatter.
+    for op in _own_overhead_ops(table, device.launch_overhead_by_op_us):
         params.append(Param(f"launch_overhead_by_op_us.{op}", "overhead",
                             device.kernel_overhead_us(op)))
     for op in MAC_OPS + WINDOW_OPS:
@@ -153,6 +159,29 @@ def _from_x(params: list[Param], x: np.ndarray) -> np.ndarray:
     return np.array([np.exp(v) if BOUNDS[p.kind][2] else v for p, v in zip(params, x)])
 
 
+def _start_below_the_kink(device: DeviceModel, table: LayerTable, batch_sizes: np.ndarray,
+                          params: list[Param], x0: np.ndarray, dtype: str) -> np.ndarray:
+    """Where the optimizer starts: the preset's values, except that a window op's efficiency
+    starts no higher than half the one at which its median layer turns compute-bound. Above
+    that kink the roofline's max makes latency independent of the efficiency, so a fit started
+    there could never find that the op is slower than its bytes allow (3x3 average pooling at
+    batch 256 on the Titan Xp takes 4x its traffic time). The prior stays centred on the
+    preset's value."""
+    run = table.executed_on(device)
+    batch = np.asarray(batch_sizes)[run.network]
+    start = x0.copy()
+    for i, p in enumerate(params):
+        op = p.key.split(".")[1] if p.key.startswith("efficiency.") else None
+        if op not in WINDOW_OPS or op not in run.op_types:
+            continue
+        rows = run.op_code == run.op_types.index(op)
+        moved = batch[rows] * run.act_bytes[rows] + run.param_bytes[rows]
+        kink = (batch[rows] * run.ops[rows] * device.achieved_bandwidth_bps
+                / (device.peak_flops(dtype) * moved))
+        start[i] = min(x0[i], np.log(max(0.5 * float(np.median(kink)), 1.01 * BOUNDS[p.kind][0])))
+    return start
+
+
 def fit_networks(device: DeviceModel, table: LayerTable, batch_sizes: np.ndarray,
                  latency_ms: np.ndarray, energy_mj: np.ndarray | None = None,
                  dtype: str = "float32") -> NetworkFit:
@@ -185,7 +214,8 @@ def fit_networks(device: DeviceModel, table: LayerTable, batch_sizes: np.ndarray
     def resid(x):
         return np.concatenate([np.log(predict(x)) - log_t, prior(x)])
 
-    sol = least_squares(resid, x0, bounds=(lo, hi), x_scale=1.0, max_nfev=200 * len(params),
+    start = _start_below_the_kink(device, table, batch_sizes, params, x0, dtype)
+    sol = least_squares(resid, start, bounds=(lo, hi), x_scale=1.0, max_nfev=200 * len(params),
                         loss="soft_l1", f_scale=ROBUST_SCALE)
     r = resid(sol.x)[:len(latency_ms)]
     if not sol.success or not np.all(np.isfinite(r)):

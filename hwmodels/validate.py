@@ -7,6 +7,17 @@ all the other networks; beside two baselines fitted on the same networks: MACs a
 only) and least squares of latency on (number of kernels, MACs) with an intercept.
 Figures: Kendall tau, Spearman rho, median predicted/measured, MAPE over networks measured at
 >= 0.5 ms (the Pi and phone columns hold folded networks far below that).
+
+Noise ceiling: 1,500 pairs of genotypes are twins, the same graph with cell nodes 1 and 2
+swapped (possible where the edge 1 -> 2 is `none`); on a device both run the same kernels on
+the same shapes, so their measured difference is the measurements' own scatter. Over the
+twins, the Kendall tau of each one's latency against its twin's (tau_twin) bounds the tau of
+measured latency against the best deterministic function of the architecture, its noise-free
+latency: tau_twin <= ceiling <= sqrt(tau_twin) (two independent noisy comparisons of the same
+pair disagree with probability 2p(1 - p) where each alone misorders it with probability p).
+Twins a folding converter rewrites differently (its rewrites go in program order) are left out
+on those devices: they no longer run the same kernels. Each model's tau over the twins is
+reported beside, to be read against the ceiling.
 """
 from __future__ import annotations
 
@@ -20,14 +31,17 @@ from scipy.stats import kendalltau, spearmanr
 
 from core.errors import UserError
 from hwmodels.calibrate_net import fit_networks
+from hwmodels.device import DeviceModel
 from hwmodels.netcost import LayerTable, network_costs
 from hwmodels.networks import network_table, parse_networks
 from hwmodels.presets import device_preset
+from partitioner.models.nb201_arch import parse_arch
 
 log = logging.getLogger(__name__)
 
 DATA_CSV = Path(__file__).parent / "data" / "nb201-latency-ms.csv"
 MAPE_MIN_MS = 0.5
+MIN_TWIN_PAIRS = 50         # fewer pairs (a small --sample) give no ceiling
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,47 @@ def metrics(pred: np.ndarray, meas: np.ndarray, rank_only: bool = False) -> dict
     return out
 
 
+def twin_pairs(archs: list[str]) -> np.ndarray:
+    """(i, j), i < j, of the genotypes that are the same graph with cell nodes 1 and 2 swapped:
+    edges (1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2) = (a, b, none, c, d, e) and (b, a, none, c, e, d),
+    a != b or d != e."""
+    index = {arch: i for i, arch in enumerate(archs)}
+    pairs = []
+    for i, arch in enumerate(archs):
+        (e10,), (e20, e21), (e30, e31, e32) = parse_arch(arch)
+        if e21[0] != "none":
+            continue
+        twin = f"|{e20[0]}~0|+|{e10[0]}~0|none~1|+|{e30[0]}~0|{e32[0]}~1|{e31[0]}~2|"
+        j = index.get(twin)
+        if j is not None and j > i:
+            pairs.append((i, j))
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def same_kernels(table: LayerTable, device: DeviceModel, pairs: np.ndarray) -> np.ndarray:
+    """Per pair: do both networks run the same multiset of layers (op type, work) on
+    `device`?"""
+    run = table.executed_on(device)
+    starts = np.searchsorted(run.network, np.arange(run.n_networks + 1))
+
+    def kernels(k: int) -> list:
+        rows = slice(starts[k], starts[k + 1])
+        return sorted(zip(run.op_code[rows], run.ops[rows]))
+
+    return np.array([kernels(i) == kernels(j) for i, j in pairs], dtype=bool)
+
+
+def noise_ceiling(y_ms: np.ndarray, pairs: np.ndarray) -> dict[str, float]:
+    """Bounds on the best Kendall tau any deterministic function of the architecture can reach,
+    from twin pairs (module docstring); NaN with fewer than MIN_TWIN_PAIRS pairs."""
+    if len(pairs) < MIN_TWIN_PAIRS:
+        return {"twin_pairs": len(pairs), "ceiling_tau_low": np.nan, "ceiling_tau_high": np.nan}
+    a, b = y_ms[pairs[:, 0]], y_ms[pairs[:, 1]]
+    tau_twin = float(kendalltau(np.r_[a, b], np.r_[b, a])[0])
+    return {"twin_pairs": len(pairs), "ceiling_tau_low": tau_twin,
+            "ceiling_tau_high": float(np.sqrt(max(tau_twin, 0.0)))}
+
+
 def kernels_macs_baseline(table: LayerTable, train: np.ndarray, y: np.ndarray) -> np.ndarray:
     X = np.c_[np.ones(table.n_networks), table.kernels(), table.total_macs()]
     coef, *_ = np.linalg.lstsq(X[train], y[train], rcond=None)
@@ -79,17 +134,31 @@ def kernels_macs_baseline(table: LayerTable, train: np.ndarray, y: np.ndarray) -
 
 
 def check_column(col: Column, table: LayerTable, y_ms: np.ndarray, train_sizes=(10, 100),
-                 seed: int = 0) -> tuple[list[dict], dict[str, np.ndarray]]:
+                 seed: int = 0, twins: np.ndarray | None = None
+                 ) -> tuple[list[dict], dict[str, np.ndarray]]:
     """Rows of the report for one device column, and the predictions per model (all
-    networks) for the scatter plots."""
+    networks) for the scatter plots. `twins`: twin pairs (twin_pairs) among the networks."""
     base = device_preset(col.device)
+    twins = np.zeros((0, 2), dtype=np.int64) if twins is None else twins
+    twins = twins[same_kernels(table, base, twins)]
+    ceiling = noise_ceiling(y_ms, twins)
+    in_twins = np.zeros(len(y_ms), dtype=bool)
+    in_twins[twins.ravel()] = True
+
+    def scored(pred: np.ndarray, test: np.ndarray, rank_only: bool = False) -> dict:
+        on_twins = test & in_twins
+        tau_twins = (float(kendalltau(pred[on_twins], y_ms[on_twins])[0])
+                     if ceiling["twin_pairs"] >= MIN_TWIN_PAIRS else np.nan)
+        return {**metrics(pred[test], y_ms[test], rank_only), "kendall_tau_twins": tau_twins,
+                **ceiling}
+
     rows = []
     everything = np.ones(len(y_ms), dtype=bool)
     pred = network_costs(base, table, col.batch_size)[0] * 1e3
     predictions = {"uncalibrated": pred}
     rows.append({"column": col.name, "device": col.device, "batch_size": col.batch_size,
                  "model": "preset (uncalibrated)", "train_networks": 0,
-                 **metrics(pred, y_ms)})
+                 **scored(pred, everything)})
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(y_ms))
     for n in train_sizes:
@@ -104,13 +173,11 @@ def check_column(col: Column, table: LayerTable, y_ms: np.ndarray, train_sizes=(
         predictions[f"calibrated on {n}"] = pred
         common = {"column": col.name, "device": col.device, "batch_size": col.batch_size,
                   "train_networks": n}
-        rows.append({**common, "model": "preset calibrated", **metrics(pred[test], y_ms[test])})
-        macs = table.total_macs()
+        rows.append({**common, "model": "preset calibrated", **scored(pred, test)})
         rows.append({**common, "model": "baseline: MACs (rank only)",
-                     **metrics(macs[test], y_ms[test], rank_only=True)})
-        base_pred = kernels_macs_baseline(table, train, y_ms)
+                     **scored(table.total_macs(), test, rank_only=True)})
         rows.append({**common, "model": "baseline: LSQ (kernels, MACs)",
-                     **metrics(base_pred[test], y_ms[test])})
+                     **scored(kernels_macs_baseline(table, train, y_ms), test)})
     return rows, predictions
 
 
@@ -124,10 +191,12 @@ def accuracy_report(columns=None, sample: int | None = None, seed: int = 0,
                         f"{', '.join(COLUMN_BY_NAME)}")
     df = load_data(sample, seed)
     table = data_table(df, cache_dir)
+    twins = twin_pairs(list(df["arch"]))
     rows, scatter = [], {}
     for name in names:
         y = df[name].to_numpy(dtype=float)
-        col_rows, predictions = check_column(COLUMN_BY_NAME[name], table, y, seed=seed)
+        col_rows, predictions = check_column(COLUMN_BY_NAME[name], table, y, seed=seed,
+                                             twins=twins)
         rows += col_rows
         scatter[name] = (y, predictions)
     return pd.DataFrame(rows), scatter

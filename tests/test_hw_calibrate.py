@@ -93,9 +93,10 @@ ZOO_ROWS = [("lenet5", "", 1), ("lenet5", "", 64), ("cifar10", "", 1), ("cifar10
             ("svhn", "", 1), ("svhn", "", 256), ("resnet18", "3,64,64", 1),
             ("resnet18", "3,64,64", 16), ("alexnet", "", 1), ("alexnet", "", 8),
             ("mlp5", "", 1), ("mlp5", "", 128), ("resnet18", "3,32,32", 4)]
-# The "true" device the synthetic measurements come from: titan-xp with other figures.
+# The "true" device the synthetic measurements come from: titan-xp with other figures (own
+# overheads for the op types the preset gives one: the ones a fit can tell apart).
 TRUE_DEV = dict(launch_overhead_us=30.0, memory_efficiency=0.7,
-                launch_overhead_by_op_us={"conv2d": 55.0, "batchnorm2d": 45.0, "linear": 40.0},
+                launch_overhead_by_op_us={"conv2d": 55.0, "batchnorm2d": 45.0},
                 efficiency={"conv2d": 0.62, "linear": 0.35, "default": 0.25})
 
 
@@ -134,6 +135,20 @@ def test_whole_network_fit_recovers_known_device(zoo_table):
     assert np.max(np.abs(got / ref - 1)) < 0.03
 
 
+def test_own_overheads_only_for_op_types_the_preset_names(zoo_table):
+    _, table = zoo_table
+    titan = device_preset("titan-xp")           # names conv2d and batchnorm2d
+    keys = {p.key for p in fit_parameters(titan, table)}
+    # linear, relu, maxpool2d, ... vary too, but share the common overhead
+    assert {k for k in keys if k.startswith("launch_overhead")} == {
+        "launch_overhead_us", "launch_overhead_by_op_us.conv2d",
+        "launch_overhead_by_op_us.batchnorm2d"}
+    with_linear = replace(titan, launch_overhead_by_op_us={
+        **titan.launch_overhead_by_op_us, "linear": 25.0})
+    assert "launch_overhead_by_op_us.linear" in {p.key for p in fit_parameters(with_linear,
+                                                                               table)}
+
+
 def test_fewer_rows_than_parameters_is_user_error(zoo_table):
     nets, table = zoo_table
     _, measured = synthetic_measurements(nets, table)
@@ -142,3 +157,17 @@ def test_fewer_rows_than_parameters_is_user_error(zoo_table):
     with pytest.raises(UserError, match=f"cannot fit {n_params} parameters"):
         fit_networks(device_preset("titan-xp"), few, nets.batch_sizes[:n_params - 1],
                      measured[:n_params - 1])
+
+
+def test_fit_finds_a_pooling_slower_than_its_bytes_allow():
+    """At batch 256 the preset's pooling is memory-bound, where its efficiency has no effect on
+    latency; the fit must still find a truly compute-bound (slow) pooling."""
+    archs = pd.read_csv("hwmodels/data/nb201-latency-ms.csv", nrows=40)["arch"]
+    df = pd.DataFrame({"model": ["nb201:" + a for a in archs]})
+    table = network_table(parse_networks(df, "nb.csv"), "nb.csv", use_cache=False)
+    base = device_preset("titan-xp")
+    true = replace(base, efficiency={**base.efficiency, "avgpool2d": 0.002})
+    batches = np.full(len(archs), 256)
+    measured = network_costs(true, table, batches)[0] * 1e3
+    fit = fit_networks(base, table, batches, measured)
+    assert fit.params["efficiency.avgpool2d"] == pytest.approx(0.002, rel=0.2)

@@ -4,7 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hwmodels.validate import COLUMN_BY_NAME, check_column, data_table, load_data, metrics
+from scipy.stats import kendalltau
+
+from hwmodels.validate import (COLUMN_BY_NAME, DATA_CSV, check_column, data_table, load_data,
+                               metrics, noise_ceiling, twin_pairs)
 
 
 def test_metrics_by_hand():
@@ -16,6 +19,31 @@ def test_metrics_by_hand():
     swapped = metrics(np.array([1.0, 2.0, 4.0, 3.0]), np.array([1.0, 2.0, 3.0, 4.0]))
     assert swapped["kendall_tau"] == pytest.approx(4 / 6)  # 5 concordant, 1 discordant pair
     assert np.isnan(metrics(meas, meas, rank_only=True)["mape_pct"])
+
+
+def test_twins_are_the_same_graph_with_nodes_1_and_2_swapped():
+    archs = list(pd.read_csv(DATA_CSV)["arch"])
+    pairs = twin_pairs(archs)
+    # edge 1 -> 2 `none` (5^5 genotypes), less the 5^3 the swap maps onto themselves, in pairs
+    assert len(pairs) == (5 ** 5 - 5 ** 3) // 2
+    twins = {frozenset((archs[i], archs[j])) for i, j in pairs}
+    assert frozenset(("|skip_connect~0|+|nor_conv_3x3~0|none~1|+|none~0|avg_pool_3x3~1|none~2|",
+                      "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|none~0|none~1|avg_pool_3x3~2|")
+                     ) in twins
+
+
+def test_noise_ceiling_brackets_the_tau_against_the_noise_free_latency():
+    rng = np.random.default_rng(3)
+    truth = np.exp(rng.normal(2.0, 0.4, 2000))          # 1,000 twin pairs, same truth each
+    truth[1::2] = truth[::2]
+    measured = truth * np.exp(rng.normal(0.0, 0.05, truth.size))
+    pairs = np.arange(truth.size).reshape(-1, 2)
+    c = noise_ceiling(measured, pairs)
+    best = kendalltau(measured, truth)[0]
+    assert c["twin_pairs"] == 1000 and c["ceiling_tau_low"] <= best <= c["ceiling_tau_high"]
+    assert c["ceiling_tau_high"] == pytest.approx(np.sqrt(c["ceiling_tau_low"]))
+    assert noise_ceiling(truth, pairs)["ceiling_tau_low"] == pytest.approx(1.0)
+    assert np.isnan(noise_ceiling(measured, pairs[:10])["ceiling_tau_high"])   # too few
 
 
 @pytest.fixture(scope="module")
