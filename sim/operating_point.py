@@ -143,7 +143,6 @@ def _waits(st: StageTimes, op: OperatingPoint, util: dict[str, np.ndarray]):
     waits = {n: np.zeros(shape) for n in names}
     if op.service == "exponential":
         for n in names:
-            rate = lam * (op.clients if n == "cloud" else 1)
             d = times[n] / (op.gpus if n == "cloud" else 1)
             with np.errstate(divide="ignore", invalid="ignore"):
                 waits[n] = np.where(util[n] < 1, d * util[n] / (1 - util[n]), np.inf)

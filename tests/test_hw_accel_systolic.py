@@ -1,5 +1,4 @@
 """Systolic (TPU-like) model: bit width, SRAM capacity, static power and area against hand counts."""
-import numpy as np
 import pytest
 
 from hwmodels.accel import accelerator_target, build_accelerator, conv_arrays

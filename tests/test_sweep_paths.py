@@ -10,7 +10,7 @@ from sim.config import build_scenario, load_yaml
 from sim.costs import NoiseCostModel
 from sim.costs import cut_components
 from sim.operating_costs import headline_link_costs
-from sim.table import cut_costs, results_table
+from sim.table import results_table
 from sim.sweep import plan_sweep
 from sim.sweep.rows import config_prefix, frame_rows
 from sim.sweep.tasks import cost_rows, stacked_link
