@@ -18,6 +18,11 @@ against another's on measurement noise.
 Only parameters the networks can tell apart are fitted: such an op type's own overhead where
 its kernel count varies independently of the others, a size slope (power law) of a MAC op's
 efficiency where its layers come in several sizes.
+On TensorFlow Lite devices (presets with `folds_constants`) the fit holds the op types' own
+overheads at the preset's values and gives each MAC op one efficiency (no size slope): there a
+convolution takes 0.1-1 ms, so its per-call cost of a few microseconds and its efficiency's
+change with size are what 10 networks measured with ~5 % scatter cannot separate from the
+common overhead and from each other (`fit_parameters`).
 Energy: one active power, log P = mean(log E - log T) over the rows (T the fitted latency).
 """
 from __future__ import annotations
@@ -100,16 +105,26 @@ def fit_parameters(device: DeviceModel, table: LayerTable) -> list[Param]:
     """The parameters these networks can tell apart: an op type's own overhead where the preset
     gives it one and its kernel count varies on its own, its own efficiency where its work
     varies, and a size slope of the efficiency only where its layers come in several sizes
-    (counting the layers that run on the device)."""
+    (counting the layers that run on the device); on a TensorFlow Lite device
+    (`folds_constants`) neither own overheads nor a size slope."""
     table = table.executed_on(device)
     counts = table.op_counts()
     varies = {op: np.ptp(counts[:, k]) > 0 for k, op in enumerate(table.op_types)}
+    # TensorFlow Lite (a folding converter deploys the network): its convolutions and poolings
+    # take 0.1-1 ms each on the Pi 4 and the Pixel 3, so an own per-call cost of a few us moves
+    # a network by far less than the measurements' ~5 % scatter, and a size slope of the
+    # convolution's efficiency is, in NAS-Bench-201 (whose cell convolutions have the same MACs
+    # in every stage), a 1x1-against-3x3 cost ratio. 10 networks pin neither: fitted, the own
+    # overheads fell to zero with the common one (which then traded the convolutions' cost
+    # against the elementwise kernels'), and the slope ranged from -1 to +0.34 over six 10-net
+    # draws while 100 networks put it at -0.14..+0.08 and fit no better with it. So the own
+    # overheads stay at the preset's values and each MAC op gets one efficiency.
+    tflite = device.folds_constants
     params = [Param("launch_overhead_us", "overhead", device.launch_overhead_us)]
     # Only the op types the preset gives an overhead of their own (a library kernel's set-up:
-    # cuDNN or oneDNN convolution and batch norm, TensorFlow Lite's convolution and pooling):
-    # a separate overhead for every other op type would fit, from 10 networks, the
-    # measurements' few per cent of scatter.
-    for op in _own_overhead_ops(table, device.launch_overhead_by_op_us):
+    # cuDNN or oneDNN convolution and batch norm): a separate overhead for every other op type
+    # would fit, from 10 networks, the measurements' few per cent of scatter.
+    for op in [] if tflite else _own_overhead_ops(table, device.launch_overhead_by_op_us):
         params.append(Param(f"launch_overhead_by_op_us.{op}", "overhead",
                             device.kernel_overhead_us(op)))
     for op in MAC_OPS + WINDOW_OPS:
@@ -117,7 +132,7 @@ def fit_parameters(device: DeviceModel, table: LayerTable) -> list[Param]:
             continue
         sizes = table.ops[table.op_code == table.op_types.index(op)]
         start = device.op_efficiency(op, 1e9)
-        if op in MAC_OPS and len(np.unique(sizes)) > 1:
+        if op in MAC_OPS and len(np.unique(sizes)) > 1 and not tflite:
             params += [Param(f"efficiency_fit.{op}.intercept", "eff_at_1g", start),
                        Param(f"efficiency_fit.{op}.slope", "slope", 0.0)]
         else:
