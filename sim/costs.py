@@ -1,9 +1,11 @@
 """Closed-form per-cut costs: latency and energy of one request at every valid cut.
 
 Per layer, the edge and cloud targets give latency and energy; prefix sums turn them into
-per-cut figures (edge runs layers 1..k, cloud runs k+1..L). One request is `batch_size`
-samples; requests are treated in isolation (no queueing, a radio that starts idle and pays
-its promotion and full tail), which the discrete-event simulator refines.
+per-cut figures (edge runs layers 1..k, cloud runs k+1..L). An edge deployed by a folding
+converter (TensorFlow Lite on presets with `folds_constants`) runs no kernel for the layers
+the converter removes (`hwmodels.folding`), as `sim predict` prices whole networks. One
+request is `batch_size` samples; requests are treated in isolation (no queueing, a radio that
+starts idle and pays its promotion and full tail), which the discrete-event simulator refines.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from hwmodels.cost import ComputeTarget, layer_costs
+from hwmodels.folding import converter_removed
 from hwmodels.link import LinkModel
 from partitioner.types import ModelGraph
 from noise.cost import noise_host_target
@@ -118,6 +121,16 @@ class CutComponents:
     noise_storage_bytes: np.ndarray | None = None
 
 
+def edge_kernels(edge: ComputeTarget, graph: ModelGraph) -> np.ndarray:
+    """Per layer: whether the edge runs it as a kernel. All layers, unless the edge's
+    toolchain is a folding converter: then not the layers it removes (a batch norm folded into
+    the convolution before it, NAS-Bench-201's multiplies by zero). The cloud runs the
+    framework's graph as profiled."""
+    if not getattr(getattr(edge, "model", None), "folds_constants", False):
+        return np.ones(graph.num_layers, dtype=bool)
+    return ~converter_removed(graph.model_name, [layer.op_type for layer in graph.layers])
+
+
 def cut_components(graph: ModelGraph, edge: ComputeTarget, cloud: ComputeTarget,
                    noise: NoiseCostModel, batch_size: int = 1,
                    compute: ComputeDtypes | None = None) -> CutComponents:
@@ -129,14 +142,18 @@ def cut_components(graph: ModelGraph, edge: ComputeTarget, cloud: ComputeTarget,
     edge_dtype = (compute.edge if compute else None) or dtype
     cloud_dtype = (compute.cloud if compute else None) or dtype
 
-    def prefix(costs, attr):  # prefix[k] = cost of layers 1..k
-        return np.concatenate([[0.0], np.cumsum([getattr(c, attr) for c in costs])])
+    def prefix(costs, attr, runs=None):  # prefix[k] = cost of layers 1..k (those that run)
+        per_layer = np.array([getattr(c, attr) for c in costs], dtype=float)
+        if runs is not None:
+            per_layer = np.where(runs, per_layer, 0.0)
+        return np.concatenate([[0.0], np.cumsum(per_layer)])
 
     edge_c = layer_costs(edge, layers_at_dtype(graph.layers, dtype, edge_dtype), batch_size,
                          edge_dtype)
     cloud_c = layer_costs(cloud, layers_at_dtype(graph.layers, dtype, cloud_dtype),
                           batch_size, cloud_dtype)
-    edge_lat, edge_en = prefix(edge_c, "latency_s"), prefix(edge_c, "energy_j")
+    runs = edge_kernels(edge, graph)
+    edge_lat, edge_en = prefix(edge_c, "latency_s", runs), prefix(edge_c, "energy_j", runs)
     cloud_lat, cloud_en = prefix(cloud_c, "latency_s"), prefix(cloud_c, "energy_j")
     k = np.array([c.cut for c in graph.cuts])
     noise_s, noise_j = np.zeros(len(k)), np.zeros(len(k))

@@ -85,3 +85,29 @@ def test_folding_devices_price_only_the_running_layers():
     assert network_costs(pi, folded)[0][0] < network_costs(pi, full)[0][0]
     # a device that runs the graph as written (PyTorch on the Titan Xp) ignores the removals
     assert network_costs(titan, folded)[0][0] == network_costs(titan, full)[0][0]
+
+
+def test_split_edges_skip_the_layers_the_converter_removes():
+    """`sim run`'s per-cut edge cost on a TensorFlow Lite edge: a folded batch norm adds no
+    time, the edge-only cut costs what `sim predict` prices for the whole network, and an edge
+    without a folding converter pays for every layer."""
+    from hwmodels.cost import DeviceTarget
+    from sim.costs import NoiseCostModel, cut_components
+
+    arch = "nb201:|skip_connect~0|+|nor_conv_3x3~0|none~1|+|none~0|none~1|none~2|"
+    graph = profile_model(arch)
+    pi, tx2 = DeviceTarget(device_preset("raspberry-pi-4")), DeviceTarget(
+        device_preset("jetson-tx2-cpu"))
+    cloud = DeviceTarget(device_preset("titan-xp"))
+    assert [layer.op_type for layer in graph.layers[:2]] == ["conv2d", "batchnorm2d"]  # stem
+    on_pi = cut_components(graph, pi, cloud, NoiseCostModel("none"))
+    on_tx2 = cut_components(graph, tx2, cloud, NoiseCostModel("none"))
+    at = {int(k): i for i, k in enumerate(on_pi.cut)}
+    assert on_pi.edge_s[at[2]] == on_pi.edge_s[at[1]] > 0          # the stem's batch norm
+    assert on_tx2.edge_s[at[2]] > on_tx2.edge_s[at[1]]
+    removed = converter_removed(arch, [layer.op_type for layer in graph.layers])
+    whole = network_costs(device_preset("raspberry-pi-4"),
+                          LayerTable.from_layers([graph.layers], [removed]))[0][0]
+    assert on_pi.edge_s[at[graph.num_layers]] == pytest.approx(whole, rel=1e-9)
+    # the cloud runs PyTorch's graph as profiled, whatever the edge is
+    np.testing.assert_array_equal(on_pi.cloud_s, on_tx2.cloud_s)
