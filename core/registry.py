@@ -18,11 +18,13 @@ class Registry(Generic[T]):
         self.kind = kind
         self._items: dict[str, T] = {}
 
-    def register(self, name: str) -> Callable[[T], T]:
+    def register(self, *names: str) -> Callable[[T], T]:
+        """Register one object under each of `names` (aliases share one implementation)."""
         def deco(obj: T) -> T:
-            if name in self._items:
-                raise ValueError(f"{self.kind} {name!r} registered twice")
-            self._items[name] = obj
+            for name in names:
+                if name in self._items:
+                    raise ValueError(f"{self.kind} {name!r} registered twice")
+                self._items[name] = obj
             return obj
         return deco
 

@@ -130,12 +130,7 @@ def onnx_module(path: Path) -> fx.GraphModule:
     return convert(load_onnx(path))
 
 
-def onnx_op(*names: str):
-    def deco(fn: Converter) -> Converter:
-        for name in names:
-            CONVERTERS.register(name)(fn)
-        return fn
-    return deco
+onnx_op = CONVERTERS.register
 
 
 def _pads(attrs: dict, spatial: int) -> tuple[int, ...]:

@@ -74,12 +74,7 @@ def count(call: OpCall) -> OpCount:
     return OpCount(elem_ops=numel(call.out_shape))
 
 
-def counter(*op_types: str):
-    def deco(fn: Counter) -> Counter:
-        for op_type in op_types:
-            COUNTERS.register(op_type)(fn)
-        return fn
-    return deco
+counter = COUNTERS.register
 
 
 def per_element(ops: int, *op_types: str) -> None:
