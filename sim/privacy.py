@@ -194,6 +194,7 @@ class PrivacyModel:
     width: float
     reduced_note: str                # "" at the costed size
     weights: dict[str, Any]          # where the weights came from (and their cache key)
+    cache: ArtifactCache             # where the weights (and later the noise) are cached
 
     @property
     def network(self) -> str:
@@ -224,7 +225,7 @@ def privacy_model(scenario: Scenario, graph: ModelGraph, cache_dir: str | None =
     cache = ArtifactCache(cache_dir or p.cache_dir)
     model, weights = _model(scenario, data, shape, width, epochs, cache, progress)
     return PrivacyModel(scenario.workload.model, model, data, data_id, shape, width,
-                        reduced_note, weights)
+                        reduced_note, weights, cache)
 
 
 def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFrame,
@@ -233,8 +234,7 @@ def evaluate_privacy(scenario: Scenario, graph: ModelGraph, results: pd.DataFram
     cuts = select_cuts(p.cuts, results)
     pm = privacy_model(scenario, graph, cache_dir, progress)
     model, data, data_id, shape, width = pm.model, pm.data, pm.data_id, pm.shape, pm.width
-    weights, reduced_note = pm.weights, pm.reduced_note
-    cache = ArtifactCache(cache_dir or p.cache_dir)
+    weights, reduced_note, cache = pm.weights, pm.reduced_note, pm.cache
     settings = EvalSettings(estimator=p.estimator, mi_samples=p.mi_samples, mi_dim=p.mi_dim,
                             allowed_loss_pct=scenario.noise.allowed_loss_pct,
                             seed=scenario.noise.seed)
