@@ -23,6 +23,7 @@ from noise.spec import NoiseSpec, ShredderSpec
 
 log = logging.getLogger(__name__)
 
+
 class NoiseTrainingError(RuntimeError):
     """Training could not produce what was asked (e.g. no tuple reached the accuracy target)."""
 
