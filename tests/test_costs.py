@@ -56,7 +56,7 @@ def test_link_energy_by_hand():
 
 def test_lte_tail_and_promotion_are_paid_once_per_isolated_request():
     lte = link_preset("lte")
-    assert lte.tail_energy_j == pytest.approx(1.060 * 11.576)
+    assert lte.tail_energy_j == pytest.approx(0.3201 * 11.576)         # 320.1 mW for 11.576 s
     g = profile_model("lenet5")
     df = cut_costs(g, DeviceTarget(DEV), DeviceTarget(DEV), lte, NoiseCostModel("none"))
     row = df.iloc[0]

@@ -10,12 +10,12 @@ from partitioner.types import Cut
 
 def test_lte_tail_and_transfer_energy_by_hand():
     lte = link_preset("lte")
-    assert lte.tail_energy_j == pytest.approx(1.060 * 11.576)          # 12.27 J
+    assert lte.tail_energy_j == pytest.approx(0.3201 * 11.576)         # 3.71 J
     payload = 1_000_000
     wire = payload + -(-payload // 1460) * 40                          # 685 packets of headers
     t_up = wire * 8 / 6e6
-    p_up_w = (438.39 * 6 + 1288.04) / 1e3                              # alpha_u x 6 Mbps + beta
-    expected = p_up_w * t_up + 1.2107 * 0.2601 + 1.060 * 11.576
+    p_up_w = (80.21 * 6 + 389.0) / 1e3                                 # alpha_u x 6 Mbps + beta
+    expected = p_up_w * t_up + 0.3656 * 0.2601 + 0.3201 * 11.576
     assert lte.transfer_energy_j(payload) == pytest.approx(expected, rel=1e-9)
     # The tail dominates a small transfer (why LTE is so costly).
     assert lte.tail_energy_j > 10 * lte.uplink_energy_j(10_000)
@@ -61,10 +61,12 @@ def test_wifi_power_is_held_at_its_measured_ceiling():
 
 def test_lte_fit_is_held_above_its_range():
     lte = link_preset("lte")
-    at_6 = 438.39 * 6 + 1288.04
-    assert lte.power_mw(6.0) == pytest.approx(at_6)
-    assert lte.power_mw(60.0) == pytest.approx(at_6)                 # not 27.6 W
-    assert lte.energy_per_mb_j(60.0) == pytest.approx(at_6 * 1e-3 * 8 / 60)
+    at_top = 80.21 * 24.853 + 389.0                                    # 2382 mW at 24.853 Mbps
+    assert lte.power_mw(6.0) == pytest.approx(80.21 * 6 + 389.0)
+    assert lte.power_mw(60.0) == pytest.approx(at_top)               # not 5.2 W
+    assert lte.energy_per_mb_j(60.0) == pytest.approx(at_top * 1e-3 * 8 / 60)
+    # downlink: held at 14.55 x 50.083 + 389 = 1118 mW above its top bin
+    assert lte.power_mw(100.0, "down") == pytest.approx(14.55 * 50.083 + 389.0)
 
 
 def test_max_power_below_beta_is_rejected():

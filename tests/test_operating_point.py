@@ -74,7 +74,7 @@ def test_tail_time_per_request_is_one_minus_exp_over_lambda():
     p = out["promotion_probability"][0]
     shrink = p * np.exp(-rate * 0.2601) + (1 - p)
     assert out["comm_tail_j"][0] == pytest.approx(
-        1.060 * shrink * -np.expm1(-rate * t_s) / rate, rel=1e-6)
+        lte.tail_power_mw / 1e3 * shrink * -np.expm1(-rate * t_s) / rate, rel=1e-6)
     # a rare request pays what an isolated one does: promotion and the whole tail
     rare = at_operating_point(st, LinkModel(**{**lte.__dict__, "rtt_ms": 0.0,
                                                "idle_power_mw": 0.0}),
