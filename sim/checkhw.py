@@ -16,7 +16,8 @@ REPORT_HEADERS = {
     "column": "measured column", "device": "preset", "batch_size": "batch",
     "model": "model", "train_networks": "fitted on", "kendall_tau": "Kendall tau",
     "spearman_rho": "Spearman rho", "median_ratio": "median pred/meas",
-    "mape_pct": "MAPE (%, >= 0.5 ms)", "kendall_tau_twins": "tau on twins",
+    "mape_pct": "MAPE (%, >= 0.5 ms)", "residual_lag1_autocorr": "residual lag-1 autocorr",
+    "mape_drift_removed_pct": "MAPE, drift removed (%)", "kendall_tau_twins": "tau on twins",
     "twin_pairs": "twin pairs", "ceiling_tau_low": "noise ceiling tau: low",
     "ceiling_tau_high": "high",
 }

@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import kendalltau
 
 from hwmodels.validate import (COLUMN_BY_NAME, DATA_CSV, check_column, data_table, load_data,
-                               metrics, noise_ceiling, twin_pairs)
+                               measurement_drift, metrics, noise_ceiling, twin_pairs)
 
 
 def test_metrics_by_hand():
@@ -105,3 +105,22 @@ def test_check_hw_command_writes_table_and_scatter(tmp_path, capsys):
     assert (tmp_path / "hw_accuracy.md").read_text().startswith("| measured column")
     assert (tmp_path / "scatter_titanxp_1_ms.png").stat().st_size > 1000
     assert main(["check-hw", "--columns", "no_such_ms", "--out", str(tmp_path)]) == 2
+
+
+def test_measurement_drift_by_hand():
+    """A step in the measurement session (the first 400 networks measured 25 % slow) against a
+    model that is right: 8 % MAPE, all of it drift; iid scatter shows no autocorrelation."""
+    pred = np.ones(1000)
+    meas = np.r_[np.full(400, 1.25), np.ones(600)]
+    d = measurement_drift(pred, meas)
+    assert d["residual_lag1_autocorr"] > 0.99
+    assert 100 * np.mean(np.abs(pred - meas) / meas) == pytest.approx(8.0)
+    assert d["mape_drift_removed_pct"] == pytest.approx(0.0, abs=1e-12)
+    # a model 10 % fast everywhere keeps its scale error once the drift is out
+    assert measurement_drift(0.9 * pred, meas)["mape_drift_removed_pct"] == pytest.approx(10.0)
+    rng = np.random.default_rng(0)
+    noisy = np.exp(rng.normal(0.0, 0.05, 2000))
+    assert abs(measurement_drift(np.ones(2000), noisy)["residual_lag1_autocorr"]) < 0.1
+    # MAPE only over the networks scored (here 100 slow ones): 20 % before, 0 after
+    first = np.r_[np.ones(100, bool), np.zeros(900, bool)]
+    assert measurement_drift(pred, meas, first)["mape_drift_removed_pct"] == pytest.approx(0.0)
