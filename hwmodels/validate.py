@@ -28,6 +28,13 @@ with the drift taken out: the residual's running median over DRIFT_WINDOW neighb
 overall median (so a fit's overall scale error stays in the figure). No model uses it; it says
 how much of the error no function of the architecture can remove. Only on the full data set
 (a --sample's neighbours were not measured one after the other).
+
+Draw bound (opt-in, `draw_bound`): the preset fitted to every network, then given only one
+scale factor from each calibration draw (the median of log(measured / predicted) over the n
+networks) and scored on the others. It is what a model of this family with the best shape it
+can have would reach from those n measurements alone: where it misses a target too, the draw
+(which networks were measured, and how they happened to measure) is what misses, not the fit.
+It uses every network's measurement, so it is a bound, never a result.
 """
 from __future__ import annotations
 
@@ -162,11 +169,12 @@ def kernels_macs_baseline(table: LayerTable, train: np.ndarray, y: np.ndarray) -
 
 
 def check_column(col: Column, table: LayerTable, y_ms: np.ndarray, train_sizes=(10, 100),
-                 seed: int = 0, twins: np.ndarray | None = None, in_measured_order=False
-                 ) -> tuple[list[dict], dict[str, np.ndarray]]:
+                 seed: int = 0, twins: np.ndarray | None = None, in_measured_order=False,
+                 draw_bound=False) -> tuple[list[dict], dict[str, np.ndarray]]:
     """Rows of the report for one device column, and the predictions per model (all
     networks) for the scatter plots. `twins`: twin pairs (twin_pairs) among the networks;
-    `in_measured_order`: the networks are all of the data, in its order (drift figures)."""
+    `in_measured_order`: the networks are all of the data, in its order (drift figures);
+    `draw_bound`: add the draw bound's rows (module docstring)."""
     base = device_preset(col.device)
     twins = np.zeros((0, 2), dtype=np.int64) if twins is None else twins
     twins = twins[same_kernels(table, base, twins)]
@@ -191,6 +199,10 @@ def check_column(col: Column, table: LayerTable, y_ms: np.ndarray, train_sizes=(
     rows.append({"column": col.name, "device": col.device, "batch_size": col.batch_size,
                  "model": "preset (uncalibrated)", "train_networks": 0,
                  **scored(pred, everything)})
+    best = None
+    if draw_bound:
+        everyone = fit_networks(base, table, np.full(len(y_ms), col.batch_size), y_ms)
+        best = network_costs(everyone.device, table, col.batch_size)[0] * 1e3
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(y_ms))
     for n in train_sizes:
@@ -210,11 +222,16 @@ def check_column(col: Column, table: LayerTable, y_ms: np.ndarray, train_sizes=(
                      **scored(table.total_macs(), test, rank_only=True)})
         rows.append({**common, "model": "baseline: LSQ (kernels, MACs)",
                      **scored(kernels_macs_baseline(table, train, y_ms), test)})
+        if best is not None:
+            scale = float(np.exp(np.median(np.log(y_ms[train] / best[train]))))
+            rows.append({**common, "model": "bound: all-network fit, scale from these",
+                         **scored(scale * best, test)})
     return rows, predictions
 
 
 def accuracy_report(columns=None, sample: int | None = None, seed: int = 0,
-                    cache_dir: str | None = None) -> tuple[pd.DataFrame, dict]:
+                    cache_dir: str | None = None, draw_bound: bool = False
+                    ) -> tuple[pd.DataFrame, dict]:
     """The report table and, per column, (measured, {model: predicted}) for the scatter."""
     names = columns or [c.name for c in COLUMNS]
     unknown = [n for n in names if n not in COLUMN_BY_NAME]
@@ -228,7 +245,8 @@ def accuracy_report(columns=None, sample: int | None = None, seed: int = 0,
     for name in names:
         y = df[name].to_numpy(dtype=float)
         col_rows, predictions = check_column(COLUMN_BY_NAME[name], table, y, seed=seed,
-                                             twins=twins, in_measured_order=sample is None)
+                                             twins=twins, in_measured_order=sample is None,
+                                             draw_bound=draw_bound)
         rows += col_rows
         scatter[name] = (y, predictions)
     return pd.DataFrame(rows), scatter

@@ -51,7 +51,8 @@ def check_hw_command(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
-    table, scatter = accuracy_report(columns, args.sample, args.seed, args.cache_dir)
+    table, scatter = accuracy_report(columns, args.sample, args.seed, args.cache_dir,
+                                     args.draw_bound)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "hw_accuracy.csv", table.to_csv(index=False, float_format="%.4g"))

@@ -101,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                "seed (default all 15,625)")
     ch.add_argument("--seed", type=int, default=0)
     ch.add_argument("--cache-dir", help="profile cache")
+    ch.add_argument("--draw-bound", action="store_true",
+                    help="also fit each preset to every network and rescale it on each "
+                         "calibration draw: what the best shape reaches from those networks "
+                         "(a bound, it sees every measurement; adds about 4 min)")
 
     ac = sub.add_parser("accel-compare", help="per-layer Bit Fusion-like vs Eyeriss-like table "
                                               "(speedup, energy reduction)")

@@ -124,3 +124,22 @@ def test_measurement_drift_by_hand():
     # MAPE only over the networks scored (here 100 slow ones): 20 % before, 0 after
     first = np.r_[np.ones(100, bool), np.zeros(900, bool)]
     assert measurement_drift(pred, meas, first)["mape_drift_removed_pct"] == pytest.approx(0.0)
+
+
+def test_draw_bound_recovers_a_scale_from_the_draw(sample):
+    """Measurements that are the preset's own predictions times 1.7: the all-network fit finds
+    the shape, one scale from each draw of 10 puts it back, so the bound is exact; the rows
+    sit beside the calibrated ones."""
+    from hwmodels.netcost import network_costs
+    from hwmodels.presets import device_preset
+
+    df, table = sample
+    col = COLUMN_BY_NAME["titanxp_1_ms"]
+    y = 1.7 * network_costs(device_preset(col.device), table, 1)[0] * 1e3
+    rows, _ = check_column(col, table, y, train_sizes=(10,), seed=0, draw_bound=True)
+    bound = {r["model"]: r for r in rows}["bound: all-network fit, scale from these"]
+    assert bound["train_networks"] == 10
+    assert bound["median_ratio"] == pytest.approx(1.0, abs=2e-3)
+    assert bound["mape_pct"] < 0.5 and bound["kendall_tau"] > 0.99
+    assert "bound: all-network fit, scale from these" not in {
+        r["model"] for r in check_column(col, table, y, train_sizes=(10,), seed=0)[0]}
