@@ -115,7 +115,8 @@ def measurement_drift(pred: np.ndarray, meas: np.ndarray,
     x = r.fillna(r.median()).to_numpy() - r.median()
     drift = r.rolling(DRIFT_WINDOW, center=True, min_periods=DRIFT_WINDOW // 5).median()
     steady = meas * np.exp(-(drift - r.median()).fillna(0.0).to_numpy())
-    m &= True if scored is None else scored
+    if scored is not None:
+        m = m & scored
     return {"residual_lag1_autocorr": float(np.corrcoef(x[:-1], x[1:])[0, 1]),
             "mape_drift_removed_pct": float(100 * np.mean(np.abs(pred[m] - steady[m])
                                                           / steady[m]))}
