@@ -112,9 +112,10 @@ def measurement_drift(pred: np.ndarray, meas: np.ndarray,
     docstring)."""
     m = meas >= MAPE_MIN_MS
     r = pd.Series(np.log(meas / pred)).where(m)
-    x = r.fillna(r.median()).to_numpy() - r.median()
+    overall = r.median()
+    x = r.fillna(overall).to_numpy() - overall
     drift = r.rolling(DRIFT_WINDOW, center=True, min_periods=DRIFT_WINDOW // 5).median()
-    steady = meas * np.exp(-(drift - r.median()).fillna(0.0).to_numpy())
+    steady = meas * np.exp(-(drift - overall).fillna(0.0).to_numpy())
     if scored is not None:
         m = m & scored
     return {"residual_lag1_autocorr": float(np.corrcoef(x[:-1], x[1:])[0, 1]),

@@ -46,7 +46,8 @@ from hwmodels.presets import link_preset
 AAU = "Aalborg University, 'data download for different technologies'"
 NARAYANAN_LB = "Narayanan et al. 2021, released data, Verizon low-band (mn-vz-lb)"
 NARAYANAN_MM = "Narayanan et al. 2021, released data, Verizon mmWave (mn-vz-hb)"
-NARAYANAN_LTE = "Narayanan et al. 2021, Fig. 11 bins of the released data, Verizon LTE (MN-Transfer)"
+NARAYANAN_LTE = ("Narayanan et al. 2021, Fig. 11 bins of the released data, "
+                 "Verizon LTE (MN-Transfer)")
 PHONE_BASE_MW = 2357.27      # mean of baseline_power.csv (32 runs), see the module docstring
 
 
