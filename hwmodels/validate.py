@@ -18,6 +18,12 @@ pair disagree with probability 2p(1 - p) where each alone misorders it with prob
 Twins a folding converter rewrites differently (its rewrites go in program order) are left out
 on those devices: they no longer run the same kernels. Each model's tau over the twins is
 reported beside, to be read against the ceiling.
+The same twins bound the error: a model predicts both twins alike (they run the same kernels),
+so over a pair (a, b) its absolute relative errors sum to at least |a - b| / max(a, b) (the
+least it can be, predicting the smaller). Half the mean of that over the pairs, the MAPE floor,
+is a lower bound on any such model's MAPE over those twins, from the scatter alone; were the
+two twins' scatters independent and alike, a model knowing the noise-free latency would sit
+at no more than twice it. Each model's MAPE over the same twins is reported beside.
 
 Measurement drift: the data are in NAS-Bench-201's index order, in which neighbours are
 structurally unrelated (adjacent genotypes share 1.20 of their 6 edges on average, as random
@@ -164,6 +170,24 @@ def noise_ceiling(y_ms: np.ndarray, pairs: np.ndarray) -> dict[str, float]:
             "ceiling_tau_high": float(np.sqrt(max(tau_twin, 0.0)))}
 
 
+def twin_mape(pred: np.ndarray | None, y_ms: np.ndarray, pairs: np.ndarray
+              ) -> dict[str, float]:
+    """The MAPE floor over twin `pairs` both measured at >= MAPE_MIN_MS (module docstring), and
+    the MAPE of `pred` (None: a rank-only model) over the same networks; NaN with fewer than
+    MIN_TWIN_PAIRS pairs."""
+    pairs = pairs[(y_ms[pairs] >= MAPE_MIN_MS).all(axis=1)]
+    out = {"mape_twins_pct": np.nan, "mape_floor_pct": np.nan}
+    if len(pairs) < MIN_TWIN_PAIRS:
+        return out
+    a, b = y_ms[pairs[:, 0]], y_ms[pairs[:, 1]]
+    out["mape_floor_pct"] = float(100 * np.mean(np.abs(a - b) / np.maximum(a, b)) / 2)
+    if pred is not None:
+        nets = pairs.ravel()
+        out["mape_twins_pct"] = float(100 * np.mean(np.abs(pred[nets] - y_ms[nets])
+                                                    / y_ms[nets]))
+    return out
+
+
 def kernels_macs_baseline(table: LayerTable, train: np.ndarray, y: np.ndarray) -> np.ndarray:
     X = np.c_[np.ones(table.n_networks), table.kernels(), table.total_macs()]
     coef, *_ = np.linalg.lstsq(X[train], y[train], rcond=None)
@@ -191,8 +215,10 @@ def check_column(col: Column, table: LayerTable, y_ms: np.ndarray, train_sizes=(
         drift = {"residual_lag1_autocorr": np.nan, "mape_drift_removed_pct": np.nan}
         if in_measured_order and not rank_only:
             drift = measurement_drift(pred, y_ms, test)
+        test_pairs = twins[test[twins].all(axis=1)]
         return {**metrics(pred[test], y_ms[test], rank_only), **drift,
-                "kendall_tau_twins": tau_twins, **ceiling}
+                "kendall_tau_twins": tau_twins, **ceiling,
+                **twin_mape(None if rank_only else pred, y_ms, test_pairs)}
 
     rows = []
     everything = np.ones(len(y_ms), dtype=bool)

@@ -7,7 +7,8 @@ import pytest
 from scipy.stats import kendalltau
 
 from hwmodels.validate import (COLUMN_BY_NAME, DATA_CSV, check_column, data_table, load_data,
-                               measurement_drift, metrics, noise_ceiling, twin_pairs)
+                               measurement_drift, metrics, noise_ceiling, twin_mape,
+                               twin_pairs)
 
 
 def test_metrics_by_hand():
@@ -44,6 +45,27 @@ def test_noise_ceiling_brackets_the_tau_against_the_noise_free_latency():
     assert c["ceiling_tau_high"] == pytest.approx(np.sqrt(c["ceiling_tau_low"]))
     assert noise_ceiling(truth, pairs)["ceiling_tau_low"] == pytest.approx(1.0)
     assert np.isnan(noise_ceiling(measured, pairs[:10])["ceiling_tau_high"])   # too few
+
+
+def test_twin_mape_floor_by_hand_and_attained_by_predicting_the_smaller_twin():
+    rng = np.random.default_rng(5)
+    y = np.exp(rng.normal(1.0, 0.5, 200))             # 100 twin pairs of made-up latencies
+    pairs = np.arange(200).reshape(-1, 2)
+    y[:2] = [2.0, 3.0]                                  # pair 0: floor share |2 - 3| / 3 / 2
+    floor = 100 * np.mean(np.abs(y[::2] - y[1::2]) / np.maximum(y[::2], y[1::2])) / 2
+    smaller = np.repeat(np.minimum(y[::2], y[1::2]), 2)
+    attained = twin_mape(smaller, y, pairs)
+    assert attained["mape_floor_pct"] == pytest.approx(floor)
+    assert attained["mape_twins_pct"] == pytest.approx(floor)     # the least any model gets
+    # any other prediction alike for both twins does worse
+    for pred in (np.repeat(np.sqrt(y[::2] * y[1::2]), 2), np.repeat((y[::2] + y[1::2]) / 2, 2),
+                 np.repeat(np.maximum(y[::2], y[1::2]), 2), np.full(200, 3.0)):
+        assert twin_mape(pred, y, pairs)["mape_twins_pct"] > floor
+    assert np.isnan(twin_mape(None, y, pairs)["mape_twins_pct"])   # a rank-only model
+    y[1] = 0.3                                          # pair 0 below 0.5 ms: left out
+    assert twin_mape(y, y, pairs)["mape_floor_pct"] > 0 and twin_mape(
+        y, y, pairs[1:])["mape_floor_pct"] == twin_mape(y, y, pairs)["mape_floor_pct"]
+    assert np.isnan(twin_mape(y, y, pairs[:10])["mape_floor_pct"])    # too few pairs
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +122,9 @@ def test_check_hw_command_writes_table_and_scatter(tmp_path, capsys):
                                            "baseline: LSQ (kernels, MACs)"]
     assert set(table["train_networks"]) == {0, 10, 100}
     # 200 of 15,625 networks hold too few twin pairs for a ceiling: columns there, left empty
-    assert {"kendall_tau_twins", "twin_pairs", "ceiling_tau_low", "ceiling_tau_high"} <= set(
-        table.columns) and table["ceiling_tau_high"].isna().all()
+    assert {"kendall_tau_twins", "twin_pairs", "ceiling_tau_low", "ceiling_tau_high",
+            "mape_twins_pct", "mape_floor_pct"} <= set(table.columns)
+    assert table[["ceiling_tau_high", "mape_floor_pct"]].isna().all().all()
     assert (tmp_path / "hw_accuracy.md").read_text().startswith("| measured column")
     assert (tmp_path / "scatter_titanxp_1_ms.png").stat().st_size > 1000
     assert main(["check-hw", "--columns", "no_such_ms", "--out", str(tmp_path)]) == 2
