@@ -5,6 +5,11 @@ index, op-type code, per-sample ops and bytes), so pricing 15,625 networks on a 
 vectorized passes instead of millions of Python calls. Every figure equals the sum of
 a device target's per-layer `layer_cost` over the network's layers that run on it (all of them,
 but for a folding converter's removals, `hwmodels.folding`; tested).
+A layer's cost depends only on its op type, work and bytes, and networks from one search space
+repeat a few dozen such layers millions of times (NAS-Bench-201: 34 distinct among 3.3 million):
+so each distinct layer is priced once and a sparse matrix of how many of each every network
+runs sums them (`LayerKinds`, built once per table). A calibration fit prices the same table
+a few thousand times.
 """
 from __future__ import annotations
 
@@ -12,8 +17,11 @@ import math
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+import pandas as pd
+from scipy import sparse
 
 from hwmodels.device import NO_KERNEL_OPS, DeviceModel
 from partitioner.types import LayerProfile
@@ -93,6 +101,11 @@ class LayerTable:
         rows = np.flatnonzero(~self.converter_removed)
         return self._rows(rows, self.network[rows], self.n_networks)
 
+    @cached_property
+    def kinds(self) -> LayerKinds:
+        """The table's distinct layers and how many of each every network runs."""
+        return LayerKinds.of(self)
+
     def per_network(self, values: np.ndarray) -> np.ndarray:
         return np.bincount(self.network, weights=values, minlength=self.n_networks)
 
@@ -111,22 +124,47 @@ class LayerTable:
         return self.per_network(self.macs)
 
 
+@dataclass(frozen=True)
+class LayerKinds:
+    """The distinct layers of a table (op type, per-sample ops, activation and weight bytes),
+    as a table with one network per distinct layer, and per network how many of each it has
+    (`all`) and how many run under a folding converter (`executed`): sparse (networks x kinds)."""
+    layers: LayerTable
+    all: sparse.csr_matrix
+    executed: sparse.csr_matrix
+
+    @classmethod
+    def of(cls, table: LayerTable) -> LayerKinds:
+        # One integer key per row, re-factorized after each column so it never overflows.
+        kind = np.zeros(len(table.network), dtype=np.int64)
+        for column in (table.op_code, table.ops, table.act_bytes, table.param_bytes):
+            codes, uniques = pd.factorize(column)
+            kind, _ = pd.factorize(kind * len(uniques) + codes)
+        n_kinds = int(kind.max()) + 1 if len(kind) else 0
+        first = np.zeros(n_kinds, dtype=np.int64)
+        first[kind[::-1]] = np.arange(len(kind))[::-1]      # a row of each kind
+        layers = LayerTable(table.op_types, np.arange(n_kinds), table.op_code[first],
+                            table.ops[first], table.act_bytes[first], table.param_bytes[first],
+                            table.macs[first], n_kinds)
+
+        def counts(rows: np.ndarray) -> sparse.csr_matrix:
+            return sparse.csr_matrix((np.ones(len(rows)), (table.network[rows], kind[rows])),
+                                     shape=(table.n_networks, n_kinds))
+
+        every = np.arange(len(kind))
+        runs = every if table.converter_removed is None else np.flatnonzero(
+            ~table.converter_removed)
+        return cls(layers, counts(every), counts(runs))
+
+
 def _per_op(table: LayerTable, fn) -> np.ndarray:
     """fn(op_type) -> value, broadcast to every layer through the op codes."""
     return np.array([fn(op) for op in table.op_types], dtype=float)[table.op_code]
 
 
-def _layer_batch(table: LayerTable, batch_size) -> np.ndarray | int:
-    """A batch size for every network (an array) or one for all, per layer."""
-    b = np.asarray(batch_size)
-    return b[table.network] if b.ndim else int(b)
-
-
-def layer_latencies_s(device: DeviceModel, table: LayerTable, batch_size,
+def layer_latencies_s(device: DeviceModel, table: LayerTable, batch_size: int,
                       dtype: str) -> np.ndarray:
-    """Roofline latency of every layer for a batch (as hwmodels.device.layer_latency_s);
-    `batch_size` is one integer or one per network."""
-    batch_size = _layer_batch(table, batch_size)
+    """Roofline latency of every layer for a batch (as hwmodels.device.layer_latency_s)."""
     ops = batch_size * table.ops
     eff = np.empty_like(ops)
     for code, op in enumerate(table.op_types):
@@ -140,8 +178,8 @@ def layer_latencies_s(device: DeviceModel, table: LayerTable, batch_size,
     return kernel * (np.maximum(compute_s, memory_s) + overhead_s)
 
 
-def layer_powers_w(device: DeviceModel, table: LayerTable, batch_size) -> np.ndarray:
-    ops = _layer_batch(table, batch_size) * table.ops
+def layer_powers_w(device: DeviceModel, table: LayerTable, batch_size: int) -> np.ndarray:
+    ops = batch_size * table.ops
     power = np.full_like(ops, device.active_power_w)
     for code, op in enumerate(table.op_types):
         fit = device.power_fit.get(op, device.power_fit.get("default"))
@@ -153,9 +191,18 @@ def layer_powers_w(device: DeviceModel, table: LayerTable, batch_size) -> np.nda
 
 def network_costs(device: DeviceModel, table: LayerTable, batch_size=1,
                   dtype: str = "float32") -> tuple[np.ndarray, np.ndarray]:
-    """(latency_s, energy_j) of every network for one batch of `batch_size` samples, over
-    the layers that run on `device` (LayerTable.executed_on)."""
-    table = table.executed_on(device)
-    lat = layer_latencies_s(device, table, batch_size, dtype)
-    return table.per_network(lat), table.per_network(lat * layer_powers_w(device, table,
-                                                                           batch_size))
+    """(latency_s, energy_j) of every network for one batch of `batch_size` samples (one
+    integer, or one per network), over the layers that run on `device`
+    (LayerTable.executed_on)."""
+    kinds = table.kinds
+    counts = (kinds.executed if device.folds_constants and table.converter_removed is not None
+              else kinds.all)
+    batches = np.broadcast_to(np.asarray(batch_size, dtype=np.int64), (table.n_networks,))
+    latency_s, energy_j = np.zeros(table.n_networks), np.zeros(table.n_networks)
+    for batch in np.unique(batches):
+        lat = layer_latencies_s(device, kinds.layers, int(batch), dtype)
+        energy = lat * layer_powers_w(device, kinds.layers, int(batch))
+        rows = batches == batch
+        latency_s[rows] = (counts @ lat)[rows]
+        energy_j[rows] = (counts @ energy)[rows]
+    return latency_s, energy_j

@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     ch.add_argument("--draw-bound", action="store_true",
                     help="also fit each preset to every network and rescale it on each "
                          "calibration draw: what the best shape reaches from those networks "
-                         "(a bound, it sees every measurement; adds about 4 min)")
+                         "(a bound, it sees every measurement; adds about 10 s)")
 
     ac = sub.add_parser("accel-compare", help="per-layer Bit Fusion-like vs Eyeriss-like table "
                                               "(speedup, energy reduction)")

@@ -123,3 +123,25 @@ def test_vectorized_networks_equal_the_per_layer_sum(device):
     assert lat[0] == pytest.approx(network_costs(dev, table, 1)[0][2])
     assert lat[1] == pytest.approx(network_costs(dev, table, 8)[0][0])
     assert lat[2] == pytest.approx(network_costs(dev, table, 1)[0][0])
+
+
+def test_networks_running_the_same_layers_in_another_order_tie_exactly():
+    """Each distinct layer is priced once and counted per network: the same multiset of
+    layers gives bit-identical latency whatever its order, so rank statistics see a tie
+    (summing in layer order, float rounding would break it arbitrarily)."""
+    import numpy as np
+
+    from hwmodels.netcost import LayerTable, network_costs
+    from partitioner.profile import profile_model
+
+    layers = profile_model("cifar10").layers
+    order = np.random.default_rng(0).permutation(len(layers))
+    table = LayerTable.from_layers([layers, [layers[i] for i in order], layers[:3]])
+    kinds = table.kinds
+    distinct = {(layer.op_type, layer.macs, layer.output_shape, layer.input_bytes,
+                 layer.output_bytes, layer.param_bytes) for layer in layers}
+    assert kinds.layers.n_networks <= len(distinct)
+    assert kinds.all.sum(axis=1).A1.tolist() == [len(layers), len(layers), 3]
+    for device in ("titan-xp", "raspberry-pi-4"):
+        lat, en = network_costs(device_preset(device), table, 4)
+        assert lat[0] == lat[1] and en[0] == en[1] and 0 < lat[2] < lat[0]
