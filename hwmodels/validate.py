@@ -22,8 +22,9 @@ The same twins bound the error: a model predicts both twins alike (they run the 
 so over a pair (a, b) its absolute relative errors sum to at least |a - b| / max(a, b) (the
 least it can be, predicting the smaller). Half the mean of that over the pairs, the MAPE floor,
 is a lower bound on any such model's MAPE over those twins, from the scatter alone; were the
-two twins' scatters independent and alike, a model knowing the noise-free latency would sit
-at no more than twice it. Each model's MAPE over the same twins is reported beside.
+two twins' scatters independent and alike, a model predicting each network's median
+measurement would sit at about twice it at most. Each model's MAPE over the same twins is
+reported beside.
 
 Measurement drift: the data are in NAS-Bench-201's index order, in which neighbours are
 structurally unrelated (adjacent genotypes share 1.20 of their 6 edges on average, as random
