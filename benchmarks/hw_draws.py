@@ -24,10 +24,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hwmodels.calibrate_net import fit_networks  # noqa: E402
+from hwmodels.crossval import kernels_macs_baseline  # noqa: E402
 from hwmodels.netcost import network_costs  # noqa: E402
 from hwmodels.presets import device_preset  # noqa: E402
-from hwmodels.validate import (COLUMN_BY_NAME, COLUMNS, data_table, kernels_macs_baseline,  # noqa: E402
-                               load_data, metrics)
+from hwmodels.validate import COLUMN_BY_NAME, COLUMNS, data_table, load_data, metrics  # noqa: E402
 
 log = logging.getLogger("hw_draws")
 

@@ -33,7 +33,7 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -42,6 +42,9 @@ from core.errors import UserError
 from hwmodels.device import NO_KERNEL_OPS, DeviceModel, Regression
 from hwmodels.netcost import LayerTable, network_costs
 from hwmodels.networks import NetworkList, parse_networks, positive_column, read_csv
+
+if TYPE_CHECKING:
+    from hwmodels.crossval import CrossValidation
 
 log = logging.getLogger(__name__)
 
@@ -268,8 +271,10 @@ def _sourced(value: Any, source: str) -> dict:
 
 
 def calibrated_preset(base_raw: dict, fit: NetworkFit, nets: NetworkList,
-                      latency_ms: np.ndarray, name: str, csv_name: str) -> dict:
-    """The base preset (sources kept) with the fitted figures, a new name and the record."""
+                      latency_ms: np.ndarray, name: str, csv_name: str,
+                      cv: CrossValidation | None = None) -> dict:
+    """The base preset (sources kept) with the fitted figures, a new name and the record;
+    `cv`: the held-out predictions (hwmodels.crossval.CrossValidation), when there are."""
     preset = copy.deepcopy(base_raw)
     src = f"fit by sim calibrate to {len(latency_ms)} whole networks in {csv_name} on " \
           f"{_dt.date.today().isoformat()}"
@@ -300,6 +305,9 @@ def calibrated_preset(base_raw: dict, fit: NetworkFit, nets: NetworkList,
              "log_residual": round(float(r), 6)}
             for m, s, b, t, p, r in zip(nets.models, nets.shapes, nets.batch_sizes, latency_ms,
                                         fit.predicted_ms, fit.log_residuals)]
+    if cv is not None:
+        for row, held_out in zip(rows, cv.predicted_ms):
+            row["held_out_predicted_ms"] = round(float(held_out), 6)
     record: dict[str, Any] = {
         "method": "whole-network least squares on log latency",
         "base": str(base_raw.get("name", "")),
@@ -308,6 +316,12 @@ def calibrated_preset(base_raw: dict, fit: NetworkFit, nets: NetworkList,
         "max_abs_log_residual": _sourced(round(float(np.max(np.abs(fit.log_residuals))), 6),
                                          src),
         "rows": rows}
+    if cv is not None:
+        summary = cv.summary(latency_ms)
+        record["cross_validation"] = {
+            "method": f"{cv.method}: each row predicted by the fit to the others",
+            "baseline": "least squares of latency on (1, kernels, batch x MACs), held out alike",
+            **{key: _sourced(round(value, 4), src) for key, value in summary.items()}}
     if fit.energy_log_residuals is not None:
         record["energy_rms_log_residual"] = _sourced(
             round(float(np.sqrt(np.mean(fit.energy_log_residuals ** 2))), 6), src)

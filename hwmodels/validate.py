@@ -55,6 +55,7 @@ from scipy.stats import kendalltau, spearmanr
 
 from core.errors import UserError
 from hwmodels.calibrate_net import fit_networks
+from hwmodels.crossval import kernels_macs_baseline
 from hwmodels.device import DeviceModel
 from hwmodels.netcost import LayerTable, network_costs
 from hwmodels.networks import network_table, parse_networks
@@ -187,12 +188,6 @@ def twin_mape(pred: np.ndarray | None, y_ms: np.ndarray, pairs: np.ndarray
         out["mape_twins_pct"] = float(100 * np.mean(np.abs(pred[nets] - y_ms[nets])
                                                     / y_ms[nets]))
     return out
-
-
-def kernels_macs_baseline(table: LayerTable, train: np.ndarray, y: np.ndarray) -> np.ndarray:
-    X = np.c_[np.ones(table.n_networks), table.kernels(), table.total_macs()]
-    coef, *_ = np.linalg.lstsq(X[train], y[train], rcond=None)
-    return X @ coef
 
 
 def check_column(col: Column, table: LayerTable, y_ms: np.ndarray, train_sizes=(10, 100),

@@ -110,6 +110,7 @@ def _check_out_file(out: str | None) -> None:
 def _calibrate_networks(args: argparse.Namespace) -> int:
     from hwmodels.calibrate import write_preset_yaml
     from hwmodels.calibrate_net import calibrated_preset, fit_networks, read_network_measurements
+    from hwmodels.crossval import cross_validate
     from hwmodels.presets import load_sourced
 
     nets, latency, energy = read_network_measurements(args.measured)
@@ -117,16 +118,25 @@ def _calibrate_networks(args: argparse.Namespace) -> int:
     base_raw = load_sourced("devices", args.device)
     table = network_table(nets, args.measured, args.cache_dir)
     fit = fit_networks(device, table, nets.batch_sizes, latency, energy)
+    cv, why_not = cross_validate(device, table, nets.batch_sizes, latency)
     name = args.name or _default_name(args.device)
-    preset = calibrated_preset(base_raw, fit, nets, latency, name, Path(args.measured).name)
+    preset = calibrated_preset(base_raw, fit, nets, latency, name, Path(args.measured).name, cv)
     out = write_preset_yaml(preset, args.out or f"{name}.yaml")
     rms = float(np.sqrt(np.mean(fit.log_residuals ** 2)))
     print(f"fitted {len(latency)} networks on {args.device}: rms log residual {rms:.4f} "
-          f"(about {100 * (np.exp(rms) - 1):.1f} %)")
+          f"(about {100 * (np.exp(rms) - 1):.1f} %) on the networks fitted")
     for key, value in fit.params.items():
         print(f"  {key} = {value:.6g}")
     if fit.power_w is not None:
         print(f"  active_power_w = {fit.power_w:.6g}")
+    if cv is None:
+        print(f"held-out error not estimated: {why_not}")
+    else:
+        cvs = cv.summary(latency)
+        print(f"held out ({cv.method}): MAPE {cvs['mape_pct']:.1f} % (median "
+              f"{cvs['median_ape_pct']:.1f} %); least squares on (kernels, MACs) held out "
+              f"alike: MAPE {cvs['baseline_mape_pct']:.1f} % (median "
+              f"{cvs['baseline_median_ape_pct']:.1f} %)")
     print(f"wrote {out} (preset {name!r})")
     return 0
 

@@ -171,3 +171,46 @@ def test_fit_finds_a_pooling_slower_than_its_bytes_allow():
     measured = network_costs(true, table, batches)[0] * 1e3
     fit = fit_networks(base, table, batches, measured)
     assert fit.params["efficiency.avgpool2d"] == pytest.approx(0.002, rel=0.2)
+
+
+# ----------------------------------------------------------------------------- held out
+from hwmodels.crossval import CV_FOLDS, cross_validate, cv_folds  # noqa: E402
+
+
+def test_cv_folds_partition_the_rows():
+    assert [f.tolist() for f in cv_folds(4)] == [[0], [1], [2], [3]]     # leave-one-out
+    folds = cv_folds(25)
+    assert len(folds) == CV_FOLDS and {len(f) for f in folds} == {2, 3}
+    assert sorted(np.concatenate(folds).tolist()) == list(range(25))
+    assert all(np.array_equal(a, b) for a, b in zip(folds, cv_folds(25)))   # seeded
+
+
+def test_held_out_prediction_never_sees_its_own_measurement():
+    data = pd.read_csv("hwmodels/data/nb201-latency-ms.csv", nrows=8)   # leave-one-out
+    table = network_table(parse_networks(pd.DataFrame({"model": "nb201:" + data["arch"]}),
+                                         "nb.csv"), "nb.csv", use_cache=False)
+    measured, batches = data["raspi4_ms"].to_numpy(), np.ones(8, dtype=int)
+    pi = device_preset("raspberry-pi-4")
+    cv, why_not = cross_validate(pi, table, batches, measured)
+    assert why_not == "" and cv.method == "leave-one-out"
+    spoiled = measured.copy()
+    spoiled[3] *= 3.0                                    # one wild measurement
+    cv2, _ = cross_validate(pi, table, batches, spoiled)
+    assert cv2.predicted_ms[3] == pytest.approx(cv.predicted_ms[3], rel=1e-9)
+    assert cv2.baseline_ms[3] == pytest.approx(cv.baseline_ms[3], rel=1e-9)
+    assert not np.allclose(cv2.predicted_ms, cv.predicted_ms)   # the others' fits did see it
+    assert cv2.summary(spoiled)["mape_pct"] > cv.summary(measured)["mape_pct"]
+
+
+def test_held_out_error_is_small_where_the_model_family_holds_the_truth(zoo_table):
+    nets, table = zoo_table
+    _, measured = synthetic_measurements(nets, table, noise=0.0)
+    cv, _ = cross_validate(device_preset("titan-xp"), table, nets.batch_sizes, measured)
+    assert cv.method == "10-fold"
+    summary = cv.summary(measured)        # measured: 0.08 % median, 0.2 % mean
+    assert summary["median_ape_pct"] < 0.5 and summary["mape_pct"] < 1.0
+    assert summary["baseline_mape_pct"] > 5.0              # the regression cannot: 12.9 %
+    # a fold left with fewer networks than parameters: no estimate, and the reason
+    few, why_not = cross_validate(device_preset("titan-xp"), table.select(range(5)),
+                                  nets.batch_sizes[:5], measured[:5])
+    assert few is None and "cannot fit" in why_not

@@ -89,6 +89,12 @@ def test_calibrate_whole_networks_writes_a_preset_usable_by_path(tmp_path, capsy
     assert len(raw["calibration"]["rows"]) == 12
     assert raw["calibration"]["rms_log_residual"]["value"] < 0.01   # exact synthetic data
     assert raw["active_power_w"]["value"] == pytest.approx(180.0, rel=1e-3)
+    # every row also predicted by a fit that did not see it, beside the two-feature regression
+    held = raw["calibration"]["cross_validation"]
+    assert held["method"].startswith("10-fold") and held["mape_pct"]["value"] < 1.0
+    assert held["baseline_mape_pct"]["value"] > held["mape_pct"]["value"]
+    assert all(row["held_out_predicted_ms"] > 0 for row in raw["calibration"]["rows"])
+    assert "held out (10-fold): MAPE" in stdout
     fitted = device_preset(str(out))
     assert fitted.launch_overhead_us == pytest.approx(25 * 1.25, rel=0.1)
     # the fitted file works wherever a device name does
