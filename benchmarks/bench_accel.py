@@ -3,7 +3,8 @@
     python benchmarks/bench_accel.py
 
 Prints per-model times (median of repeats, one vectorized evaluation of all layers, and the
-per-layer ComputeTarget path as the reference, with their ratio) and ends with one JSON line. When `zigzag-dse` is importable, one
+per-layer ComputeTarget path as the reference, with their ratio) and ends with one JSON line.
+When `zigzag-dse` is importable, one
 VGG-16 conv layer (conv3_1: 128 -> 256 channels, 56 x 56) is priced cold (cache bypassed) by the
 ZigZag backend on ZigZag's eyeriss_like.yaml with the Eyeriss preset's row-stationary mapping,
 and its time is printed beside the analytic all-layers time (`zigzag_one_layer_s`, else null).

@@ -24,14 +24,17 @@ def build() -> onnx.ModelProto:
         return numpy_helper.from_array(
             (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(np.float32), name)
 
-    inits = [weight("conv1.w", 8, 1, 3, 3), numpy_helper.from_array(np.zeros(8, np.float32), "conv1.b"),
-             weight("conv2.w", 16, 8, 3, 3), numpy_helper.from_array(np.zeros(16, np.float32), "conv2.b"),
+    inits = [weight("conv1.w", 8, 1, 3, 3),
+             numpy_helper.from_array(np.zeros(8, np.float32), "conv1.b"),
+             weight("conv2.w", 16, 8, 3, 3),
+             numpy_helper.from_array(np.zeros(16, np.float32), "conv2.b"),
              weight("fc.w", 10, 16), numpy_helper.from_array(np.zeros(10, np.float32), "fc.b")]
     nodes = [
         helper.make_node("Conv", ["input", "conv1.w", "conv1.b"], ["c1"], name="conv1",
                          kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
         helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
-        helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2],
+                         strides=[2, 2]),
         helper.make_node("Conv", ["p1", "conv2.w", "conv2.b"], ["c2"], name="conv2",
                          kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
         helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),

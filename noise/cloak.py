@@ -41,7 +41,8 @@ class CloakNoise(nn.Module):
         u = torch.rand(shape, generator=gen) - 0.5
         return -torch.sign(u) * torch.log1p(-2 * u.abs().clamp(max=0.5 - 1e-7))
 
-    def forward(self, x: torch.Tensor, gen: torch.Generator, suppress: bool = False) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, gen: torch.Generator,
+                suppress: bool = False) -> torch.Tensor:
         b = self.scale()
         e = self.sample_e(x.shape, gen)
         if not suppress:

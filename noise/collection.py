@@ -76,7 +76,8 @@ def _shape_problem(c: NoiseCollection) -> str | None:
     for name, shape in want.items():
         got = getattr(c, name).shape
         if got != shape:
-            return f"array {name!r} has shape {got}, expected {shape} for {k} tuples of {n} elements"
+            return (f"array {name!r} has shape {got}, expected {shape} for {k} tuples of {n} "
+                    "elements")
     if not (np.all(np.isfinite(c.loc)) and np.all(np.isfinite(c.scale)) and np.all(c.scale > 0)):
         return "Laplace parameters must be finite with scale > 0"
     return None
@@ -112,7 +113,8 @@ def _read(path: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         with np.load(path, allow_pickle=False) as z:
             missing = [k for k in (*_ARRAYS, "meta") if k not in z.files]
             if missing:
-                raise CollectionError(f"{path}: not a noise collection (missing {', '.join(missing)})")
+                raise CollectionError(f"{path}: not a noise collection (missing "
+                                      f"{', '.join(missing)})")
             arrays = {k: z[k] for k in _ARRAYS}
             meta = json.loads(z["meta"].tobytes().decode())
     except CollectionError:

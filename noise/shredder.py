@@ -1,7 +1,8 @@
 """Shredder: learn multiplicative n1 and additive n2 noise on a frozen network at a cut.
 
 a' = n1 * a + n2, where a = local(x); n1 and n2 are the only trainable tensors. Loss (arXiv v2,
-Algorithm 1): CE(remote(a'), y) + lambda * (sum_same |a'_i - a'_j|^2 + sum_diff (c - |a'_i - a'_j|^2))
+Algorithm 1): CE(remote(a'), y)
+              + lambda * (sum_same |a'_i - a'_j|^2 + sum_diff (c - |a'_i - a'_j|^2))
 with pairs (i, j) between the batch and a second random batch. The ASPLOS variant replaces the
 distance term by - alpha * (sum |n2| + sum |n1 - 1|) (alpha decays) and optionally subtracts
 gamma times the cross entropy of a private-task probe trained alongside (an adversary that the

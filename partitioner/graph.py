@@ -75,7 +75,8 @@ def _op_type(node: fx.Node, module: nn.Module | None) -> str:
     if node.op == "call_module":
         return type(module).__name__.lower()
     if node.op == "call_function":
-        return _FUNCTION_OP_TYPES.get(node.target, getattr(node.target, "__name__", str(node.target)))
+        return _FUNCTION_OP_TYPES.get(node.target,
+                                      getattr(node.target, "__name__", str(node.target)))
     return str(node.target)  # call_method: "view", "flatten", ...
 
 

@@ -86,7 +86,8 @@ counter("view", "reshape", "flatten", "unflatten", "permute", "transpose", "cont
         "squeeze", "unsqueeze", "expand", "expand_as", "repeat", "cat", "concat", "stack",
         "getitem", "chunk", "split", "unbind", "narrow", "select", "index_select", "gather",
         "to", "type", "float", "half", "long", "int", "clone", "detach", "identity", "dropout",
-        "dropout1d", "dropout2d", "embedding", "pad", "zeropad2d", "t", "movedim", "roll", "masked_fill",
+        "dropout1d", "dropout2d", "embedding", "pad", "zeropad2d", "t", "movedim", "roll",
+        "masked_fill",
         "zeros_like", "ones_like", "new_zeros", "new_ones", "flip", "tile", "zeros", "ones",
         "full", "empty", "arange")(
     lambda call: OpCount())

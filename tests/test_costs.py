@@ -43,7 +43,8 @@ def test_roofline_memory_bound_elementwise_layer_by_hand():
                         input_bytes=8192, output_bytes=8192)
     compute_s = 2048 / (100e9 * 0.25)
     memory_s = 16384 / 10e9
-    assert layer_latency_s(DEV, relu, 1, "float32") == pytest.approx(max(compute_s, memory_s) + 1e-5)
+    assert layer_latency_s(DEV, relu, 1, "float32") == pytest.approx(
+        max(compute_s, memory_s) + 1e-5)
 
 
 def test_link_energy_by_hand():

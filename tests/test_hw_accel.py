@@ -15,8 +15,10 @@ GOLDEN = Path(__file__).parent / "golden" / "scalesim_cycles.json"
 # AlexNet's five conv layers as the zoo builds them (torchvision layout), and as in the
 # Eyeriss papers (original AlexNet: 96 filters, two groups), which the calibration did not see.
 ALEXNET_CONV = [ConvShape(3, 64, 224, 224, 55, 55, 11, 11, 4, 4),
-                ConvShape(64, 192, 27, 27, 27, 27, 5, 5), ConvShape(192, 384, 13, 13, 13, 13, 3, 3),
-                ConvShape(384, 256, 13, 13, 13, 13, 3, 3), ConvShape(256, 256, 13, 13, 13, 13, 3, 3)]
+                ConvShape(64, 192, 27, 27, 27, 27, 5, 5),
+                ConvShape(192, 384, 13, 13, 13, 13, 3, 3),
+                ConvShape(384, 256, 13, 13, 13, 13, 3, 3),
+                ConvShape(256, 256, 13, 13, 13, 13, 3, 3)]
 ALEXNET_ORIG = [ConvShape(3, 96, 227, 227, 55, 55, 11, 11, 4, 4),
                 ConvShape(96, 256, 27, 27, 27, 27, 5, 5, groups=2),
                 ConvShape(256, 384, 13, 13, 13, 13, 3, 3),

@@ -1,4 +1,5 @@
-"""Systolic (TPU-like) model: bit width, SRAM capacity, static power and area against hand counts."""
+"""Systolic (TPU-like) model: bit width, SRAM capacity, static power and area against hand
+counts."""
 import pytest
 
 from hwmodels.accel import accelerator_target, build_accelerator, conv_arrays

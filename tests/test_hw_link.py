@@ -116,7 +116,8 @@ def test_trace_piecewise_transmit(tmp_path):
     assert link.transmit_at_s(1e6, 1.0) == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("content", [None, "a,b\n1,2\n", "time_s,uplink_mbps,downlink_mbps\n0,x,1\n",
+@pytest.mark.parametrize("content", [None, "a,b\n1,2\n",
+                                     "time_s,uplink_mbps,downlink_mbps\n0,x,1\n",
                                      "time_s,uplink_mbps,downlink_mbps\n0,0,1\n"])
 def test_bad_trace_is_a_value_error(tmp_path, content):
     p = tmp_path / "bad.csv"

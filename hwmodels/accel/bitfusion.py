@@ -137,6 +137,7 @@ class BitFusionModel:
         peak = units * np.minimum(fused, lanes) / passes
         u = np.where(cycles > 0, macs / (peak * np.maximum(cycles, 1e-30)), 0.0)
         return AccelResult(a.names, cycles, latency_s, macs,
-                           {"mac": brick_ops, "rf": rf, "gb": gb, "dram": dram}, onchip_j, dram_j, u,
+                           {"mac": brick_ops, "rf": rf, "gb": gb, "dram": dram}, onchip_j,
+                           dram_j, u,
                            extra={"act_bits": act, "weight_bits": wt,
                                   "compute_cycles": np.where(mac, compute_cycles, zero)})

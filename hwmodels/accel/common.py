@@ -48,11 +48,12 @@ def dram_words(a: LayerArrays, batch_size: int, buffer_words: float,
     """Off-chip words of each MAC layer when an on-chip buffer of `buffer_words` tiles it.
 
     Why: a layer whose ifmap (the part its windows touch), weights and ofmap fit on chip moves
-    each once (compulsory traffic); one that does not is tiled into output blocks of e rows x m filters whose partial
-    sums stay on chip while inputs and weights stream past. Each block re-reads the weights it
-    needs once per row block (ceil(E / e) times) and its input rows once per filter block
-    (ceil(M / m) times, with the (R - stride) halo rows of each row block); m is what fits:
-    floor(buffer / (N e F)) filters of psums. The cheapest e is kept, as a mapper would.
+    each once (compulsory traffic); one that does not is tiled into output blocks of e rows x
+    m filters whose partial sums stay on chip while inputs and weights stream past. Each
+    block re-reads the weights it needs once per row block (ceil(E / e) times) and its input
+    rows once per filter block (ceil(M / m) times, with the (R - stride) halo rows of each row
+    block); m is what fits: floor(buffer / (N e F)) filters of psums. The cheapest e is kept,
+    as a mapper would.
     Scales convert words to the buffer's word (bits / word bits) for narrow operands.
     """
     n = float(batch_size)
