@@ -47,6 +47,19 @@ def scatter_plot(name: str, measured: np.ndarray, predictions: dict[str, np.ndar
     plt.close(fig)
 
 
+def report_caption(args: argparse.Namespace, n_networks: int) -> str:
+    """What produced the table: data, draw, fit, error measure."""
+    from hwmodels.validate import DATA_CSV, MAPE_MIN_MS
+
+    networks = (f"a sample of {n_networks} networks drawn with seed {args.seed}" if args.sample
+                else f"all {n_networks} networks")
+    return (f"Measured latencies: NAS-Bench-201, {networks} (`hwmodels/data/{DATA_CSV.name}`; "
+            f"HELP and HW-NAS-Bench, MIT). Presets calibrated on 10 and on 100 of them drawn "
+            f"with seed {args.seed} (whole-network fit, `hwmodels/calibrate_net.py`), the "
+            f"baselines fitted on the same draws, each scored on the networks not fitted; "
+            f"MAPE over networks measured at >= {MAPE_MIN_MS} ms; no weights involved.")
+
+
 def check_hw_command(args: argparse.Namespace) -> int:
     from hwmodels.validate import accuracy_report
 
@@ -57,12 +70,14 @@ def check_hw_command(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "hw_accuracy.csv", table.to_csv(index=False, float_format="%.4g"))
-    md = markdown_table(table.round(3), REPORT_HEADERS)
+    n_networks = len(next(iter(scatter.values()))[0])
+    md = report_caption(args, n_networks) + "\n\n" + markdown_table(table.round(3),
+                                                                      REPORT_HEADERS)
     write_text_atomic(out / "hw_accuracy.md", md + "\n")
     for name, (measured, predictions) in scatter.items():
         scatter_plot(name, measured, predictions, out / f"scatter_{name}.png")
     print(md)
-    print(f"\n{len(scatter)} device columns, {len(next(iter(scatter.values()))[0])} networks, "
+    print(f"\n{len(scatter)} device columns, {n_networks} networks, "
           f"seed {args.seed}; wrote {out}/hw_accuracy.{{md,csv}} and {len(scatter)} scatter "
           f"plots in {time.perf_counter() - start:.1f} s")
     return 0

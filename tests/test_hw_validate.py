@@ -126,7 +126,9 @@ def test_check_hw_command_writes_table_and_scatter(tmp_path, capsys):
     assert {"kendall_tau_twins", "twin_pairs", "ceiling_tau_low", "ceiling_tau_high",
             "mape_twins_pct", "mape_floor_pct"} <= set(table.columns)
     assert table[["ceiling_tau_high", "mape_floor_pct"]].isna().all().all()
-    assert (tmp_path / "hw_accuracy.md").read_text().startswith("| measured column")
+    caption, blank, header = (tmp_path / "hw_accuracy.md").read_text().split("\n")[:3]
+    assert "a sample of 200 networks drawn with seed 0" in caption and "seed 0" in caption
+    assert blank == "" and header.startswith("| measured column")
     assert (tmp_path / "scatter_titanxp_1_ms.png").stat().st_size > 1000
     assert main(["check-hw", "--columns", "no_such_ms", "--out", str(tmp_path)]) == 2
 
