@@ -51,8 +51,8 @@ def report_caption(args: argparse.Namespace, n_networks: int) -> str:
     """What produced the table: data, draw, fit, error measure."""
     from hwmodels.validate import DATA_CSV, MAPE_MIN_MS
 
-    networks = (f"a sample of {n_networks} networks drawn with seed {args.seed}" if args.sample
-                else f"all {n_networks} networks")
+    networks = (f"a sample of {n_networks:,} networks drawn with seed {args.seed}" if args.sample
+                else f"all {n_networks:,} networks")
     return (f"Measured latencies: NAS-Bench-201, {networks} (`hwmodels/data/{DATA_CSV.name}`; "
             f"HELP and HW-NAS-Bench, MIT). Presets calibrated on 10 and on 100 of them drawn "
             f"with seed {args.seed} (whole-network fit, `hwmodels/calibrate_net.py`), the "
