@@ -94,13 +94,31 @@ def test_calibrate_whole_networks_writes_a_preset_usable_by_path(tmp_path, capsy
     assert held["method"].startswith("10-fold") and held["mape_pct"]["value"] < 1.0
     assert held["baseline_mape_pct"]["value"] > held["mape_pct"]["value"]
     assert all(row["held_out_predicted_ms"] > 0 for row in raw["calibration"]["rows"])
-    assert "held out (10-fold): MAPE" in stdout
+    assert "held out (10-fold): MAPE" in stdout and "regression predicts" not in stdout
     fitted = device_preset(str(out))
     assert fitted.launch_overhead_us == pytest.approx(25 * 1.25, rel=0.1)
     # the fitted file works wherever a device name does
     from sim.config import load_scenario
     scenario = load_scenario("configs/tx2_lenet.yaml", [f"cloud.device={out}"])
     assert scenario.cloud.name == "titan-xp-lab"
+
+
+def test_calibrate_says_when_the_regression_predicts_better_held_out(tmp_path, capsys):
+    """Latencies exactly linear in (kernels, MACs): the regression has no held-out error, the
+    roofline preset does, and the printout says so."""
+    archs = pd.read_csv("hwmodels/data/nb201-latency-ms.csv", nrows=14)["arch"]
+    models = ["nb201:" + a for a in archs]
+    table = LayerTable.from_layers([profile_model(m).layers for m in models])
+    lat = 2.0 + 0.05 * table.kernels() + 3e-7 * table.total_macs()
+    measured = tmp_path / "linear.csv"
+    pd.DataFrame({"model": models, "latency_ms": lat}).to_csv(measured, index=False)
+    code, stdout, err = run(capsys, "calibrate", str(measured), "--device", "titan-xp",
+                            "--out", str(tmp_path / "lin.yaml"))
+    assert code == 0, err
+    held = yaml.safe_load((tmp_path / "lin.yaml").read_text())["calibration"][
+        "cross_validation"]
+    assert held["baseline_median_ape_pct"]["value"] < 1e-6 < held["median_ape_pct"]["value"]
+    assert "the two-feature regression predicts these networks better" in stdout
 
 
 @pytest.mark.parametrize("bad, needle", [
