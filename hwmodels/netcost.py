@@ -93,10 +93,13 @@ class LayerTable:
                           self.act_bytes[rows], self.param_bytes[rows], self.macs[rows],
                           n_networks, removed)
 
+    def _converter_applies(self, device: DeviceModel) -> bool:
+        return device.folds_constants and self.converter_removed is not None
+
     def executed_on(self, device: DeviceModel) -> LayerTable:
         """The layers that run as kernels on `device`: all of them, except the ones a folding
         converter removes where the device's toolchain is one (`folds_constants`)."""
-        if not device.folds_constants or self.converter_removed is None:
+        if not self._converter_applies(device):
             return self
         rows = np.flatnonzero(~self.converter_removed)
         return self._rows(rows, self.network[rows], self.n_networks)
@@ -105,6 +108,10 @@ class LayerTable:
     def kinds(self) -> LayerKinds:
         """The table's distinct layers and how many of each every network runs."""
         return LayerKinds.of(self)
+
+    def kind_counts(self, device: DeviceModel) -> sparse.csr_matrix:
+        """(networks x kinds) counts of the layers that run on `device` (as executed_on)."""
+        return self.kinds.executed if self._converter_applies(device) else self.kinds.all
 
     def per_network(self, values: np.ndarray) -> np.ndarray:
         return np.bincount(self.network, weights=values, minlength=self.n_networks)
@@ -151,10 +158,10 @@ class LayerKinds:
             return sparse.csr_matrix((np.ones(len(rows)), (table.network[rows], kind[rows])),
                                      shape=(table.n_networks, n_kinds))
 
-        every = np.arange(len(kind))
-        runs = every if table.converter_removed is None else np.flatnonzero(
-            ~table.converter_removed)
-        return cls(layers, counts(every), counts(runs))
+        every = counts(np.arange(len(kind)))
+        if table.converter_removed is None:
+            return cls(layers, every, every)
+        return cls(layers, every, counts(np.flatnonzero(~table.converter_removed)))
 
 
 def _per_op(table: LayerTable, fn) -> np.ndarray:
@@ -194,9 +201,7 @@ def network_costs(device: DeviceModel, table: LayerTable, batch_size=1,
     """(latency_s, energy_j) of every network for one batch of `batch_size` samples (one
     integer, or one per network), over the layers that run on `device`
     (LayerTable.executed_on)."""
-    kinds = table.kinds
-    counts = (kinds.executed if device.folds_constants and table.converter_removed is not None
-              else kinds.all)
+    kinds, counts = table.kinds, table.kind_counts(device)
     batches = np.broadcast_to(np.asarray(batch_size, dtype=np.int64), (table.n_networks,))
     latency_s, energy_j = np.zeros(table.n_networks), np.zeros(table.n_networks)
     for batch in np.unique(batches):
