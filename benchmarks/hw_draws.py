@@ -27,7 +27,8 @@ from hwmodels.calibrate_net import fit_networks  # noqa: E402
 from hwmodels.crossval import kernels_macs_baseline  # noqa: E402
 from hwmodels.netcost import network_costs  # noqa: E402
 from hwmodels.presets import device_preset  # noqa: E402
-from hwmodels.validate import COLUMN_BY_NAME, COLUMNS, data_table, load_data, metrics  # noqa: E402
+from hwmodels.validate import (COLUMN_BY_NAME, COLUMNS, calibration_draw, data_table,  # noqa: E402
+                               load_data, metrics)
 
 log = logging.getLogger("hw_draws")
 
@@ -37,7 +38,7 @@ def column_draws(name: str, table, y_ms: np.ndarray, draws: int, n: int) -> dict
     base = device_preset(col.device)
     rows = []
     for seed in range(draws):
-        train = np.sort(np.random.default_rng(seed).permutation(len(y_ms))[:n])
+        train = calibration_draw(len(y_ms), n, seed)
         test = np.ones(len(y_ms), dtype=bool)
         test[train] = False
         fit = fit_networks(base, table.select(train), np.full(n, col.batch_size), y_ms[train])

@@ -190,6 +190,12 @@ def twin_mape(pred: np.ndarray | None, y_ms: np.ndarray, pairs: np.ndarray
     return out
 
 
+def calibration_draw(n_networks: int, n: int, seed: int) -> np.ndarray:
+    """The networks a seed's calibration on `n` of them fits (sorted indices): the first `n`
+    of one seeded permutation, so the draw of 10 is inside the draw of 100."""
+    return np.sort(np.random.default_rng(seed).permutation(n_networks)[:n])
+
+
 def check_column(col: Column, table: LayerTable, y_ms: np.ndarray, train_sizes=(10, 100),
                  seed: int = 0, twins: np.ndarray | None = None, in_measured_order=False,
                  draw_bound=False) -> tuple[list[dict], dict[str, np.ndarray]]:
@@ -227,12 +233,10 @@ def check_column(col: Column, table: LayerTable, y_ms: np.ndarray, train_sizes=(
     if draw_bound:
         everyone = fit_networks(base, table, np.full(len(y_ms), col.batch_size), y_ms)
         best = network_costs(everyone.device, table, col.batch_size)[0] * 1e3
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(y_ms))
     for n in train_sizes:
         if n >= len(y_ms):
             continue
-        train = np.sort(order[:n])
+        train = calibration_draw(len(y_ms), n, seed)
         test = everything.copy()
         test[train] = False
         batches = np.full(n, col.batch_size)
