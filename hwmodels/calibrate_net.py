@@ -61,6 +61,9 @@ PRIOR_WEIGHT = 0.01         # a 2x move of one parameter costs as much as a 0.7 
 # squared: a network the model cannot represent (a toolchain's dead-code elimination on the
 # Pi or the phone) does not drag a 10-network fit (soft-L1 loss).
 ROBUST_SCALE = 0.03
+# A fitted value within this of a bound (in the fit's coordinates: 0.1 % for the log-space
+# ones) stopped there; the optimizer keeps its iterates strictly inside, so never exactly on it.
+AT_BOUND_TOLERANCE = 1e-3
 BOUNDS = {"overhead": (1e-3, 1e5, True), "efficiency": (1e-4, 1.0, True),
           "eff_at_1g": (1e-4, 10.0, True), "slope": (-1.0, 1.0, False),
           "memory": (0.02, 1.0, True)}
@@ -81,6 +84,7 @@ class NetworkFit:
     log_residuals: np.ndarray
     power_w: float | None
     energy_log_residuals: np.ndarray | None
+    at_bounds: dict[str, str]   # parameter -> "lower" or "upper": the limit it stopped at
 
 
 def _own_overhead_ops(table: LayerTable, candidates: Collection[str]) -> list[str]:
@@ -239,6 +243,12 @@ def fit_networks(device: DeviceModel, table: LayerTable, batch_sizes: np.ndarray
     if not sol.success or not np.all(np.isfinite(r)):
         raise UserError(f"the fit did not converge ({sol.message}); nothing written")
     values = _from_x(params, sol.x)
+    at_bounds = {p.key: side for p, x, low, high in zip(params, sol.x, lo, hi)
+                 for side, edge in (("lower", low), ("upper", high))
+                 if abs(x - edge) <= AT_BOUND_TOLERANCE}
+    if at_bounds:
+        log.debug("fitted at a bound (not pinned down by these networks): %s",
+                 ", ".join(f"{k} ({side})" for k, side in at_bounds.items()))
     fitted = apply_parameters(device, params, values)
     lat_s, _ = network_costs(fitted, table, batch_sizes, dtype)
     power_w, e_resid = None, None
@@ -250,7 +260,7 @@ def fit_networks(device: DeviceModel, table: LayerTable, batch_sizes: np.ndarray
                          static_power_w=min(fitted.static_power_w, power_w),
                          idle_power_w=min(fitted.idle_power_w, power_w))
     return NetworkFit(fitted, {p.key: float(v) for p, v in zip(params, values)},
-                      lat_s * 1e3, r, power_w, e_resid)
+                      lat_s * 1e3, r, power_w, e_resid, at_bounds)
 
 
 # ----------------------------------------------------------------------------- CSV -> preset
@@ -284,7 +294,10 @@ def calibrated_preset(base_raw: dict, fit: NetworkFit, nets: NetworkList,
         parts = key.split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        node[parts[-1]] = _sourced(round(value, 6), src)
+        side = fit.at_bounds.get(key)
+        node[parts[-1]] = _sourced(round(value, 6), src if side is None else (
+            f"{src}; stopped at the fit's {side} bound, so these networks do not pin it down: "
+            "a limit of the fit, not a measured figure"))
         if parts[0] == "efficiency":
             preset.get("efficiency_fit", {}).pop(parts[1], None)
         if parts[0] == "efficiency_fit":
@@ -316,6 +329,8 @@ def calibrated_preset(base_raw: dict, fit: NetworkFit, nets: NetworkList,
         "max_abs_log_residual": _sourced(round(float(np.max(np.abs(fit.log_residuals))), 6),
                                          src),
         "rows": rows}
+    if fit.at_bounds:
+        record["at_bounds"] = dict(fit.at_bounds)
     if cv is not None:
         summary = cv.summary(latency_ms)
         record["cross_validation"] = {

@@ -126,7 +126,9 @@ def _calibrate_networks(args: argparse.Namespace) -> int:
     print(f"fitted {len(latency)} networks on {args.device}: rms log residual {rms:.4f} "
           f"(about {100 * (np.exp(rms) - 1):.1f} %) on the networks fitted")
     for key, value in fit.params.items():
-        print(f"  {key} = {value:.6g}")
+        side = fit.at_bounds.get(key)
+        print(f"  {key} = {value:.6g}" + ("" if side is None else
+              f"  (at the fit's {side} bound: these networks do not pin it down)"))
     if fit.power_w is not None:
         print(f"  active_power_w = {fit.power_w:.6g}")
     if cv is None:

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from hwmodels.folding import converter_removed
 from hwmodels.netcost import LayerTable, network_costs
 from hwmodels.presets import device_preset
 from partitioner.profile import profile_model
@@ -119,6 +120,33 @@ def test_calibrate_says_when_the_regression_predicts_better_held_out(tmp_path, c
         "cross_validation"]
     assert held["baseline_median_ape_pct"]["value"] < 1e-6 < held["median_ape_pct"]["value"]
     assert "the two-feature regression predicts these networks better" in stdout
+
+
+def test_calibrate_marks_a_parameter_that_stopped_at_its_bound(tmp_path, capsys):
+    """Latencies made by a Pi 4 with no common per-kernel overhead: the fit drives that
+    overhead to its floor, and the preset and the printout say it is a limit of the fit, not a
+    measured figure; the parameters inside their bounds are not marked."""
+    from dataclasses import replace
+    archs = pd.read_csv("hwmodels/data/nb201-latency-ms.csv", nrows=12)["arch"]
+    models = ["nb201:" + a for a in archs]
+    pi = device_preset("raspberry-pi-4")
+    profiles = [profile_model(m).layers for m in models]
+    table = LayerTable.from_layers(profiles, [     # what TensorFlow Lite leaves running
+        converter_removed(m, [layer.op_type for layer in p]) for m, p in zip(models, profiles)])
+    lat = network_costs(replace(pi, launch_overhead_us=0.0), table, 1)[0] * 1e3
+    measured = tmp_path / "pi.csv"
+    pd.DataFrame({"model": models, "latency_ms": lat}).to_csv(measured, index=False)
+    out = tmp_path / "pi.yaml"
+    code, stdout, err = run(capsys, "calibrate", str(measured), "--device", "raspberry-pi-4",
+                            "--out", str(out))
+    assert code == 0, err
+    raw = yaml.safe_load(out.read_text())
+    assert raw["calibration"]["at_bounds"] == {"launch_overhead_us": "lower"}
+    assert raw["launch_overhead_us"]["value"] == pytest.approx(1e-3, rel=1e-2)
+    assert "lower bound" in raw["launch_overhead_us"]["source"]
+    assert "bound" not in raw["memory_efficiency"]["source"]
+    marked = [line for line in stdout.splitlines() if "bound:" in line]
+    assert len(marked) == 1 and marked[0].strip().startswith("launch_overhead_us = ")
 
 
 @pytest.mark.parametrize("bad, needle", [
