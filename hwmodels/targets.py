@@ -38,7 +38,8 @@ def _tau_miss(row: pd.Series, bound: pd.Series | None) -> str:
     if np.isfinite(row["ceiling_tau_high"]) and row["ceiling_tau_high"] < TAU_MIN:
         return (f"tau: the measurements, as far as the twins tell (their noise ceiling: no "
                 f"model exceeds {row['ceiling_tau_high']:.4f} on them; this one "
-                f"{row['kendall_tau_twins']:.4f})")
+                f"{row['kendall_tau_twins']:.4f}; over all networks the ceiling is estimated "
+                f"at {row['ceiling_tau_all_est']:.4f})")
     if bound is None:
         return "tau: the fit or the draw (--draw-bound tells which)"
     who = "the draw" if bound["kendall_tau"] < TAU_MIN else "the fit"

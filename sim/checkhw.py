@@ -19,7 +19,8 @@ REPORT_HEADERS = {
     "mape_pct": "MAPE (%, >= 0.5 ms)", "residual_lag1_autocorr": "residual lag-1 autocorr",
     "mape_drift_removed_pct": "MAPE, drift removed (%)", "kendall_tau_twins": "tau on twins",
     "twin_pairs": "twin pairs", "ceiling_tau_low": "noise ceiling tau: low",
-    "ceiling_tau_high": "high", "mape_twins_pct": "MAPE on twins (%)",
+    "ceiling_tau_high": "high", "ceiling_tau_all_est": "noise ceiling tau, all (est.)",
+    "mape_twins_pct": "MAPE on twins (%)",
     "mape_floor_pct": "MAPE floor on twins (%)",
 }
 

@@ -10,7 +10,8 @@ from hwmodels.targets import BOUND, CALIBRATED, LSQ, target_table, uncalibrated_
 def report(tau, mape, lsq_tau=0.80, lsq_mape=20.0, ceiling_high=0.95, floor=4.0,
            bound=None, column="c_ms"):
     common = {"column": column, "device": "dev", "train_networks": 10}
-    twins = {"ceiling_tau_high": ceiling_high, "mape_floor_pct": floor,
+    twins = {"ceiling_tau_high": ceiling_high, "ceiling_tau_all_est": ceiling_high - 0.004,
+             "mape_floor_pct": floor,
              "kendall_tau_twins": tau - 0.01, "mape_twins_pct": mape + 0.5}
     rows = [{**common, "model": CALIBRATED, "kendall_tau": tau, "mape_pct": mape, **twins},
             {**common, "model": LSQ, "kendall_tau": lsq_tau, "mape_pct": lsq_mape, **twins}]
@@ -25,7 +26,8 @@ def report(tau, mape, lsq_tau=0.80, lsq_mape=20.0, ceiling_high=0.95, floor=4.0,
     # the twins' ceiling below 0.90: the measurements, whatever the bound says
     ({"tau": 0.887, "mape": 3.5, "ceiling_high": 0.8997, "bound": (0.95, 3.0)},
      ("no", "yes", "yes, yes"), "tau: the measurements, as far as the twins tell (their noise "
-                                "ceiling: no model exceeds 0.8997 on them; this one 0.8770)"),
+                                "ceiling: no model exceeds 0.8997 on them; this one 0.8770; "
+                                "over all networks the ceiling is estimated at 0.8957)"),
     ({"tau": 0.8998, "mape": 3.0, "bound": (0.8995, 2.9)}, ("no", "yes", "yes, yes"),
      "tau: the draw (the draw bound: 0.8995)"),
     ({"tau": 0.899, "mape": 11.86, "bound": (0.9053, 8.79)}, ("no", "no", "yes, yes"),
