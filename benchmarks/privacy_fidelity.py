@@ -59,7 +59,9 @@ def main() -> None:
           f"{row['accuracy_loss_ci95']:.2f} points (target <= 2; paper 1.31), within budget: "
           f"{row['within_budget']}")
     print(f"  strongest adversary ({row['strongest_adversary']}) error {adv:.1f} % vs "
-          f"noiseless {clean:.1f} %: {ratio:.2f}x (target >= 3); all: "
+          f"noiseless {clean:.1f} %: {ratio:.2f}x (target >= 3), the noise adds "
+          f"{row['privacy_gain_pts']:.1f} +- {row['privacy_gain_ci95']:.1f} points on the same "
+          f"test images; all: "
           + ", ".join(f"{k} {v['test_pct']:.1f}" for k, v in cut["adversaries"].items()))
     print(f"  reconstruction PSNR {row['recon_psnr_db']:.1f} dB (noiseless "
           f"{cut['recon_clean_psnr_db']:.1f}), SSIM {row['recon_ssim']:.3f} (noiseless "
@@ -72,6 +74,8 @@ def main() -> None:
         "mi_loss_vs_paper": round(mi / PAPER_MI_LOSS_PCT, 3),
         "strongest_adversary": row["strongest_adversary"],
         "private_misclass_pct": round(adv, 2), "noiseless_misclass_pct": round(clean, 2),
+        "privacy_gain_pts": round(float(row["privacy_gain_pts"]), 2),
+        "privacy_gain_ci95": round(float(row["privacy_gain_ci95"]), 2),
         "adversary_ratio": round(ratio, 3), "mi_target_met": bool(mi >= 70 and acc <= 2),
         "adversary_target_met": bool(ratio >= 3), "wall_s": round(wall_s, 1),
         "load_avg_1min": round(load_before, 2)}))

@@ -248,7 +248,7 @@ def fit_networks(device: DeviceModel, table: LayerTable, batch_sizes: np.ndarray
                  if abs(x - edge) <= AT_BOUND_TOLERANCE}
     if at_bounds:
         log.debug("fitted at a bound (not pinned down by these networks): %s",
-                 ", ".join(f"{k} ({side})" for k, side in at_bounds.items()))
+                  ", ".join(f"{k} ({side})" for k, side in at_bounds.items()))
     fitted = apply_parameters(device, params, values)
     lat_s, _ = network_costs(fitted, table, batch_sizes, dtype)
     power_w, e_resid = None, None

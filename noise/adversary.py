@@ -56,6 +56,7 @@ class AttackInputs:
 class Score:
     heldout_pct: float
     test_pct: float
+    test_wrong: np.ndarray | None = None     # per test item: misclassified?
 
 
 # an adversary: inputs -> predictions on (held-out, test), or None where it does not apply
@@ -148,7 +149,8 @@ def score_all(inp: AttackInputs, names: list[str]) -> dict[str, Score]:
         preds = ADVERSARIES.get(name)(inp)
         if preds is not None:
             scores[name] = Score(_error_pct(preds[0], inp.labels.heldout),
-                                 _error_pct(preds[1], inp.labels.test))
+                                 _error_pct(preds[1], inp.labels.test),
+                                 preds[1] != inp.labels.test)
     return scores
 
 
@@ -166,11 +168,27 @@ class AttackOutcome:
     noiseless_scores: dict[str, Score]
     noiseless_strongest: str
     noiseless_misclass_pct: float
+    noiseless_misclass_ci95: float
+    gain_pts: float                  # misclass_pct - noiseless_misclass_pct, same test items
+    gain_ci95: float                 # half-width of its paired 95 % interval
+
+
+Z95 = 1.959963984540054
 
 
 def binomial_half_width_pct(p_pct: float, n: int) -> float:
     p = p_pct / 100.0
-    return 100.0 * 1.959963984540054 * math.sqrt(p * (1.0 - p) / n)
+    return 100.0 * Z95 * math.sqrt(p * (1.0 - p) / n)
+
+
+def paired_gain_pts(wrong: np.ndarray, wrong_before: np.ndarray) -> tuple[float, float]:
+    """How many points of error the noise adds for the strongest adversary, on the same test
+    items, and the half-width of its 95 % interval (normal, over the per-item differences):
+    pairing removes the items both get right or both get wrong, so the interval is narrower
+    than the two errors' intervals taken apart."""
+    d = wrong.astype(float) - wrong_before.astype(float)
+    half = Z95 * float(d.std(ddof=1)) / math.sqrt(len(d)) if len(d) > 1 else math.nan
+    return 100.0 * float(d.mean()), 100.0 * half
 
 
 def attack(inp: AttackInputs, noised: bool) -> AttackOutcome:
@@ -180,6 +198,7 @@ def attack(inp: AttackInputs, noised: bool) -> AttackOutcome:
     base = score_all(plain, ["linear", "mlp"])
     scores = score_all(inp, ADVERSARIES.names()) if noised else base
     best, base_best = strongest(scores), strongest(base)
-    err = scores[best].test_pct
-    return AttackOutcome(scores, best, err, binomial_half_width_pct(err, len(inp.labels.test)),
-                         base, base_best, base[base_best].test_pct)
+    err, before, n = scores[best].test_pct, base[base_best].test_pct, len(inp.labels.test)
+    gain, gain_half = paired_gain_pts(scores[best].test_wrong, base[base_best].test_wrong)
+    return AttackOutcome(scores, best, err, binomial_half_width_pct(err, n), base, base_best,
+                         before, binomial_half_width_pct(before, n), gain, gain_half)

@@ -101,7 +101,10 @@ class CutPrivacy:
     private_misclass_ci95: float
     strongest_adversary: str
     noiseless_misclass_pct: float
+    noiseless_misclass_ci95: float
     noiseless_adversary: str
+    privacy_gain_pts: float       # adversary error with noise - without, on the same test items
+    privacy_gain_ci95: float      # its paired interval's half-width
     adversaries: dict[str, dict[str, float]]   # name -> held-out / test error, noisy and not
     recon_mse: float
     recon_psnr_db: float
@@ -210,7 +213,8 @@ def _attacks(data: Dataset, a: dict[str, torch.Tensor], sent: dict[str, np.ndarr
     if data.num_private_classes <= 1:
         return {"private_misclass_pct": math.nan, "private_misclass_ci95": math.nan,
                 "strongest_adversary": "", "noiseless_misclass_pct": math.nan,
-                "noiseless_adversary": "", "adversaries": {}}
+                "noiseless_misclass_ci95": math.nan, "noiseless_adversary": "",
+                "privacy_gain_pts": math.nan, "privacy_gain_ci95": math.nan, "adversaries": {}}
     flat = {k: v.reshape(len(v), -1).numpy() for k, v in a.items()}
     inp = AttackInputs(Views(flat["train"], flat["heldout"], flat["test"]),
                        Views(*(sent[k].reshape(len(sent[k]), -1)
@@ -225,7 +229,10 @@ def _attacks(data: Dataset, a: dict[str, torch.Tensor], sent: dict[str, np.ndarr
     return {"private_misclass_pct": out.misclass_pct, "private_misclass_ci95": out.misclass_ci95,
             "strongest_adversary": out.strongest,
             "noiseless_misclass_pct": out.noiseless_misclass_pct,
-            "noiseless_adversary": out.noiseless_strongest, "adversaries": table}
+            "noiseless_misclass_ci95": out.noiseless_misclass_ci95,
+            "noiseless_adversary": out.noiseless_strongest,
+            "privacy_gain_pts": out.gain_pts, "privacy_gain_ci95": out.gain_ci95,
+            "adversaries": table}
 
 
 def _reconstructions(data: Dataset, a: dict[str, torch.Tensor], sent: dict[str, np.ndarray],

@@ -170,7 +170,9 @@ EXTRA_HEADERS = {
     "cloud_queue_ms": "cloud queue (ms)", "max_rate_hz": "max rate (Hz)",
     "accuracy_loss_ci95": "acc. loss 95 % CI", "mi_loss_ci95": "MI loss 95 % CI",
     "private_misclass_ci95": "adversary error 95 % CI",
-    "strongest_adversary": "strongest adversary", "within_budget": "within budget",
+    "strongest_adversary": "strongest adversary",
+    "privacy_gain_pts": "error added by noise (pts)",
+    "privacy_gain_ci95": "error added by noise 95 % CI", "within_budget": "within budget",
     "recon_psnr_db": "recon. PSNR (dB)",
 }
 

@@ -66,7 +66,7 @@ RANDOMNESS_NOTE = (
     "deviation across test inputs; jitter_randomness: the same with the tuple fixed (the "
     "fresh draws alone); tuple_entropy_bits: log2 of the tuples the edge picks from")
 # part of every per-cut result key: change it when the figures a result holds change
-EVAL_VERSION = "issue16-v2"
+EVAL_VERSION = "issue16-v3"
 ADVERSARY_NOTE = (
     "the strongest of: linear (standardize + PCA(<= 64) + logistic regression), mlp (the same "
     "with one hidden layer of 128) and collection-aware (knows every tuple: estimates it, "
@@ -349,7 +349,8 @@ def over_budget_note(cuts: list[int], allowed_pct: float) -> str:
 # printed value -> its interval column ("value ± half-width")
 INTERVALS = {"accuracy_loss_pct": "accuracy_loss_ci95", "mi_loss_pct": "mi_loss_ci95",
              "private_misclass_pct": "private_misclass_ci95",
-             "recon_psnr_db": "recon_psnr_ci95"}
+             "noiseless_misclass_pct": "noiseless_misclass_ci95",
+             "privacy_gain_pts": "privacy_gain_ci95", "recon_psnr_db": "recon_psnr_ci95"}
 
 
 def _cell(value, half) -> str:

@@ -30,7 +30,8 @@ RESULT_COLUMNS = [
 ]
 PRIVACY_COLUMNS = ["accuracy", "accuracy_loss_pct", "snr_db", "mi_bits", "mi_loss_pct",
                    "private_misclass_pct", "accuracy_loss_ci95", "mi_loss_ci95",
-                   "private_misclass_ci95", "noiseless_misclass_pct", "recon_mse",
+                   "private_misclass_ci95", "noiseless_misclass_pct",
+                   "noiseless_misclass_ci95", "privacy_gain_pts", "privacy_gain_ci95", "recon_mse",
                    "recon_psnr_db", "recon_psnr_ci95", "recon_ssim", "noise_randomness",
                    "tuple_entropy_bits"]
 # privacy columns that hold words or flags (empty where not evaluated, like the others)
@@ -57,7 +58,8 @@ PRIVACY_HEADERS = {
     "cut": "cut", "after_layer": "after layer", "accuracy_loss_pct": "acc. loss (pts)",
     "within_budget": "within budget", "snr_db": "SNR (dB)", "mi_loss_pct": "MI loss (%)",
     "private_misclass_pct": "adversary error (%)", "strongest_adversary": "strongest adversary",
-    "noiseless_misclass_pct": "noiseless error (%)", "recon_psnr_db": "recon. PSNR (dB)",
+    "noiseless_misclass_pct": "noiseless error (%)",
+    "privacy_gain_pts": "error added by noise (pts)", "recon_psnr_db": "recon. PSNR (dB)",
     "recon_ssim": "recon. SSIM", "noise_randomness": "randomness",
     "tuple_entropy_bits": "tuple entropy (bits)",
 }

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from noise.adversary import (AttackInputs, Labels, Score, Views, attack,
-                             binomial_half_width_pct, strongest, undo)
+                             binomial_half_width_pct, paired_gain_pts, strongest, undo)
 from noise.knowledge import NoiseKnowledge
 
 D = 40
@@ -85,3 +85,27 @@ def test_binomial_half_width():
     assert binomial_half_width_pct(0.0, 359) == 0.0
     assert binomial_half_width_pct(10.0, 359) == pytest.approx(
         100 * 1.959964 * math.sqrt(0.09 / 359), rel=1e-6)
+
+
+def test_paired_gain_by_hand():
+    # per-item differences 0, 1, 0, 0: mean 0.25, sample sd 0.5, half-width 1.96 * 0.5 / 2
+    gain, half = paired_gain_pts(np.array([1, 1, 0, 0], bool), np.array([1, 0, 0, 0], bool))
+    assert gain == pytest.approx(25.0) and half == pytest.approx(100 * 1.959964 * 0.25,
+                                                                 rel=1e-6)
+    # items both get wrong (or right) carry no difference: the paired interval is narrower
+    # than the two errors' own intervals
+    rng = np.random.default_rng(0)
+    before = rng.random(400) < 0.3
+    after = before | (rng.random(400) < 0.1)
+    gain, half = paired_gain_pts(after, before)
+    assert gain == pytest.approx(100 * (after.mean() - before.mean()))
+    assert half < binomial_half_width_pct(100 * after.mean(), 400)
+
+
+def test_gain_against_the_noiseless_reference_on_the_same_items():
+    out = attack(inputs(two_tuple_knowledge(jitter=0.05)), noised=True)
+    assert out.gain_pts == pytest.approx(out.misclass_pct - out.noiseless_misclass_pct)
+    assert 0 < out.gain_ci95 and out.noiseless_misclass_ci95 == pytest.approx(
+        binomial_half_width_pct(out.noiseless_misclass_pct, 300))
+    plain = attack(inputs(two_tuple_knowledge()), noised=False)     # nothing added
+    assert plain.gain_pts == 0 and plain.gain_ci95 == 0

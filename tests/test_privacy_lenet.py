@@ -72,6 +72,10 @@ def _issue16_columns(res, prov, out, capsys):
         assert row["private_misclass_pct"] == pytest.approx(
             adv[row["strongest_adversary"]]["test_pct"], rel=1e-8)
         assert row["privacy_network"] == "lenet5 [1, 28, 28] (full size)"
+        # what the noise adds to the adversary's error, on the same test items
+        assert row["privacy_gain_pts"] == pytest.approx(
+            row["private_misclass_pct"] - row["noiseless_misclass_pct"], abs=1e-6)  # csv digits
+        assert row["noiseless_misclass_ci95"] >= 0 and row["privacy_gain_ci95"] >= 0
     noised, output = res.loc[8], res.loc[12]
     assert {"linear", "mlp", "collection-aware"} <= set(prov["per_cut"]["8"]["adversaries"])
     assert noised["noise_randomness"] > 0 and noised["tuple_entropy_bits"] == 0  # 1 tuple
@@ -80,6 +84,8 @@ def _issue16_columns(res, prov, out, capsys):
         noised["noise_randomness"], rel=0.2)
     assert output["noise_randomness"] == 0 and output["mi_loss_ci95"] == 0       # no noise
     assert output["noiseless_misclass_pct"] == output["private_misclass_pct"]
+    assert output["privacy_gain_pts"] == 0 and output["privacy_gain_ci95"] == 0
+    assert noised["privacy_gain_pts"] - noised["privacy_gain_ci95"] > 0     # noise helps here
     # noise makes the input harder to reconstruct than the noiseless tensor does
     assert noised["recon_mse"] > prov["per_cut"]["8"]["recon_clean_mse"]
     assert (out / "plots" / "reconstructions.png").stat().st_size > 0
