@@ -85,6 +85,9 @@ class NetworkFit:
     power_w: float | None
     energy_log_residuals: np.ndarray | None
     at_bounds: dict[str, str]   # parameter -> "lower" or "upper": the limit it stopped at
+    # parameters no network's prediction depends on at the fitted value (the layers they price
+    # are bound by their other roofline term there): the value is the prior's, not the data's
+    not_informed: tuple[str, ...]
 
 
 def _own_overhead_ops(table: LayerTable, candidates: Collection[str]) -> list[str]:
@@ -246,9 +249,10 @@ def fit_networks(device: DeviceModel, table: LayerTable, batch_sizes: np.ndarray
     at_bounds = {p.key: side for p, x, low, high in zip(params, sol.x, lo, hi)
                  for side, edge in (("lower", low), ("upper", high))
                  if abs(x - edge) <= AT_BOUND_TOLERANCE}
-    if at_bounds:
-        log.debug("fitted at a bound (not pinned down by these networks): %s",
-                  ", ".join(f"{k} ({side})" for k, side in at_bounds.items()))
+    # a finite-difference Jacobian column that is exactly flat: the max() of the roofline
+    # picks the other term for every layer this parameter prices
+    flat = np.all(sol.jac[:len(latency_ms)] == 0, axis=0)
+    not_informed = tuple(p.key for p, f in zip(params, flat) if f and p.key not in at_bounds)
     fitted = apply_parameters(device, params, values)
     lat_s, _ = network_costs(fitted, table, batch_sizes, dtype)
     power_w, e_resid = None, None
@@ -260,7 +264,7 @@ def fit_networks(device: DeviceModel, table: LayerTable, batch_sizes: np.ndarray
                          static_power_w=min(fitted.static_power_w, power_w),
                          idle_power_w=min(fitted.idle_power_w, power_w))
     return NetworkFit(fitted, {p.key: float(v) for p, v in zip(params, values)},
-                      lat_s * 1e3, r, power_w, e_resid, at_bounds)
+                      lat_s * 1e3, r, power_w, e_resid, at_bounds, not_informed)
 
 
 # ----------------------------------------------------------------------------- CSV -> preset
@@ -294,10 +298,7 @@ def calibrated_preset(base_raw: dict, fit: NetworkFit, nets: NetworkList,
         parts = key.split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        side = fit.at_bounds.get(key)
-        node[parts[-1]] = _sourced(round(value, 6), src if side is None else (
-            f"{src}; stopped at the fit's {side} bound, so these networks do not pin it down: "
-            "a limit of the fit, not a measured figure"))
+        node[parts[-1]] = _sourced(round(value, 6), src + _caveat(fit, key))
         if parts[0] == "efficiency":
             preset.get("efficiency_fit", {}).pop(parts[1], None)
         if parts[0] == "efficiency_fit":
@@ -331,6 +332,8 @@ def calibrated_preset(base_raw: dict, fit: NetworkFit, nets: NetworkList,
         "rows": rows}
     if fit.at_bounds:
         record["at_bounds"] = dict(fit.at_bounds)
+    if fit.not_informed:
+        record["not_informed"] = list(fit.not_informed)
     if cv is not None:
         summary = cv.summary(latency_ms)
         record["cross_validation"] = {
@@ -342,6 +345,19 @@ def calibrated_preset(base_raw: dict, fit: NetworkFit, nets: NetworkList,
             round(float(np.sqrt(np.mean(fit.energy_log_residuals ** 2))), 6), src)
     preset["calibration"] = record
     return preset
+
+
+def _caveat(fit: NetworkFit, key: str) -> str:
+    """What a fitted figure is not, where the networks did not decide it ('' where they did)."""
+    side = fit.at_bounds.get(key)
+    if side is not None:
+        return (f"; stopped at the fit's {side} bound, so these networks do not pin it down: "
+                "a limit of the fit, not a measured figure")
+    if key in fit.not_informed:
+        return ("; no network's predicted latency depends on it at this value (the layers it "
+                "prices are bound by their other roofline term), so it is the base preset's "
+                "value or the fit's start, not a measured figure")
+    return ""
 
 
 def _value(node: Any) -> float:

@@ -127,8 +127,10 @@ def _calibrate_networks(args: argparse.Namespace) -> int:
           f"(about {100 * (np.exp(rms) - 1):.1f} %) on the networks fitted")
     for key, value in fit.params.items():
         side = fit.at_bounds.get(key)
-        print(f"  {key} = {value:.6g}" + ("" if side is None else
-              f"  (at the fit's {side} bound: these networks do not pin it down)"))
+        note = (f"  (at the fit's {side} bound: these networks do not pin it down)" if side
+                else "  (no network depends on it here: not informed by these measurements)"
+                if key in fit.not_informed else "")
+        print(f"  {key} = {value:.6g}{note}")
     if fit.power_w is not None:
         print(f"  active_power_w = {fit.power_w:.6g}")
     if cv is None:

@@ -122,10 +122,10 @@ def test_calibrate_says_when_the_regression_predicts_better_held_out(tmp_path, c
     assert "the two-feature regression predicts these networks better" in stdout
 
 
-def test_calibrate_marks_a_parameter_that_stopped_at_its_bound(tmp_path, capsys):
+def test_calibrate_marks_parameters_the_networks_did_not_decide(tmp_path, capsys):
     """Latencies made by a Pi 4 with no common per-kernel overhead: the fit drives that
     overhead to its floor, and the preset and the printout say it is a limit of the fit, not a
-    measured figure; the parameters inside their bounds are not marked."""
+    measured figure; a parameter no prediction depends on is marked too; the others are not."""
     from dataclasses import replace
     archs = pd.read_csv("hwmodels/data/nb201-latency-ms.csv", nrows=12)["arch"]
     models = ["nb201:" + a for a in archs]
@@ -147,6 +147,16 @@ def test_calibrate_marks_a_parameter_that_stopped_at_its_bound(tmp_path, capsys)
     assert "bound" not in raw["memory_efficiency"]["source"]
     marked = [line for line in stdout.splitlines() if "bound:" in line]
     assert len(marked) == 1 and marked[0].strip().startswith("launch_overhead_us = ")
+    # elementwise kernels are memory bound on the Pi at any efficiency in range: the networks
+    # say nothing about their compute efficiency, and the preset says so
+    not_informed = raw["calibration"]["not_informed"]
+    assert "efficiency.default" in not_informed and "efficiency.conv2d" not in not_informed
+    assert "not a measured figure" in raw["efficiency"]["default"]["source"]
+    assert raw["efficiency"]["default"]["value"] == pytest.approx(
+        pi.efficiency["default"], rel=1e-3)
+    assert "not informed" in next(line for line in stdout.splitlines()
+                                  if "efficiency.default" in line)
+    assert "not a measured" not in raw["efficiency"]["conv2d"]["source"]
 
 
 @pytest.mark.parametrize("bad, needle", [
