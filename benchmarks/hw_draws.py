@@ -23,40 +23,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hwmodels.calibrate_net import fit_networks  # noqa: E402
-from hwmodels.crossval import kernels_macs_baseline  # noqa: E402
-from hwmodels.netcost import network_costs  # noqa: E402
-from hwmodels.presets import device_preset  # noqa: E402
-from hwmodels.validate import (COLUMN_BY_NAME, COLUMNS, calibration_draw, data_table,  # noqa: E402
-                               load_data, metrics)
+from hwmodels.draws import column_draws, draw_summary  # noqa: E402
+from hwmodels.validate import COLUMN_BY_NAME, COLUMNS, data_table, load_data  # noqa: E402
 
 log = logging.getLogger("hw_draws")
 
 
-def column_draws(name: str, table, y_ms: np.ndarray, draws: int, n: int) -> dict:
-    col = COLUMN_BY_NAME[name]
-    base = device_preset(col.device)
-    rows = []
-    for seed in range(draws):
-        train = calibration_draw(len(y_ms), n, seed)
-        test = np.ones(len(y_ms), dtype=bool)
-        test[train] = False
-        fit = fit_networks(base, table.select(train), np.full(n, col.batch_size), y_ms[train])
-        pred = network_costs(fit.device, table, col.batch_size)[0] * 1e3
-        ref = kernels_macs_baseline(table, train, y_ms)
-        m, r = metrics(pred[test], y_ms[test]), metrics(ref[test], y_ms[test])
-        rows.append((m["kendall_tau"], r["kendall_tau"], m["mape_pct"], r["mape_pct"]))
-    tau, tau_ref, mape, mape_ref = np.array(rows).T
-    return {"column": name, "tau_mean": round(float(tau.mean()), 4),
-            "tau_min": round(float(tau.min()), 4), "tau_max": round(float(tau.max()), 4),
-            "tau_ref_mean": round(float(tau_ref.mean()), 4),
-            "tau_wins": int((tau > tau_ref).sum()),
-            "mape_mean_pct": round(float(mape.mean()), 3),
-            "mape_min_pct": round(float(mape.min()), 3),
-            "mape_max_pct": round(float(mape.max()), 3),
-            "mape_ref_mean_pct": round(float(mape_ref.mean()), 3),
-            "mape_wins": int((mape < mape_ref).sum()),
-            "mape_ratio": round(float(mape.mean() / mape_ref.mean()), 3)}
+def summary(name: str, table, y_ms: np.ndarray, draws: int, n: int) -> dict:
+    r = draw_summary(name, n, column_draws(name, table, y_ms, draws, n))
+    rounded = {k: (round(v, 4) if k.startswith("tau_") and isinstance(v, float) else
+                   round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}
+    return {**rounded, "mape_ratio": round(r["mape_mean_pct"] / r["mape_ref_mean_pct"], 3)}
 
 
 def main() -> int:
@@ -79,8 +56,7 @@ def main() -> int:
              "(kernels, MACs) on the same draw", args.draws, args.networks,
              len(df) - args.networks)
     for name in names:
-        r = column_draws(name, table, df[name].to_numpy(dtype=float), args.draws,
-                         args.networks)
+        r = summary(name, table, df[name].to_numpy(dtype=float), args.draws, args.networks)
         log.info("%-15s tau %.3f (%.3f-%.3f), reference %.3f, better in %2d of %d | MAPE "
                  "%.1f %% (%.1f-%.1f), reference %.1f %%, better in %2d of %d; MAPE ratio "
                  "%.2f", name, r["tau_mean"], r["tau_min"], r["tau_max"], r["tau_ref_mean"],

@@ -285,23 +285,30 @@ def check_column(col: Column, table: LayerTable, y_ms: np.ndarray, train_sizes=(
     return rows, predictions
 
 
-def accuracy_report(columns=None, sample: int | None = None, seed: int = 0,
-                    cache_dir: str | None = None, draw_bound: bool = False
-                    ) -> tuple[pd.DataFrame, dict]:
-    """The report table and, per column, (measured, {model: predicted}) for the scatter."""
+def report_inputs(columns=None, sample: int | None = None, seed: int = 0,
+                  cache_dir: str | None = None) -> tuple[list[str], pd.DataFrame, LayerTable]:
+    """The columns to check (all by default; UserError naming an unknown one), the
+    measurements (all networks, or a `sample` drawn with `seed`) and their profiles."""
     names = columns or [c.name for c in COLUMNS]
     unknown = [n for n in names if n not in COLUMN_BY_NAME]
     if unknown:
         raise UserError(f"--columns: unknown {', '.join(unknown)}; known: "
                         f"{', '.join(COLUMN_BY_NAME)}")
     df = load_data(sample, seed)
-    table = data_table(df, cache_dir)
+    return names, df, data_table(df, cache_dir)
+
+
+def accuracy_report(names: list[str], df: pd.DataFrame, table: LayerTable, seed: int = 0,
+                    in_measured_order: bool = True, draw_bound: bool = False
+                    ) -> tuple[pd.DataFrame, dict]:
+    """The report table and, per column, (measured, {model: predicted}) for the scatter;
+    `in_measured_order`: `df` is all of the data in its order (the drift figures)."""
     twins = twin_pairs(list(df["arch"]))
     rows, scatter = [], {}
     for name in names:
         y = df[name].to_numpy(dtype=float)
         col_rows, predictions = check_column(COLUMN_BY_NAME[name], table, y, seed=seed,
-                                             twins=twins, in_measured_order=sample is None,
+                                             twins=twins, in_measured_order=in_measured_order,
                                              draw_bound=draw_bound)
         rows += col_rows
         scatter[name] = (y, predictions)

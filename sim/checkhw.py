@@ -8,8 +8,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from core.atomic import write_atomic, write_text_atomic
+from core.errors import UserError
 from sim.report import markdown_table
 
 REPORT_HEADERS = {
@@ -81,12 +83,50 @@ def targets_section(table) -> str:
     return text + ("\n\n" + ratio if ratio else "")
 
 
+def draws_section(names, df, table, draws: int) -> tuple[str, pd.DataFrame]:
+    """The calibrations of seeds 0..draws-1 (hwmodels.draws), as Markdown and a table."""
+    from hwmodels.draws import column_draws, draw_summary
+    from hwmodels.targets import MAPE_MAX_PCT, TAU_MIN
+
+    rows = []
+    for n in (10, 100):
+        if n >= len(df):
+            continue
+        for name in names:
+            y = df[name].to_numpy(dtype=float)
+            rows.append(draw_summary(name, n, column_draws(name, table, y, draws, n)))
+    summary = pd.DataFrame(rows)
+    shown = pd.DataFrame({
+        "column": summary["column"], "train_networks": summary["train_networks"],
+        "tau": [f"{a:.3f} ({b:.3f}-{c:.3f})" for a, b, c in
+                zip(summary["tau_mean"], summary["tau_min"], summary["tau_max"])],
+        "mape": [f"{a:.1f} ({b:.1f}-{c:.1f})" for a, b, c in
+                 zip(summary["mape_mean_pct"], summary["mape_min_pct"],
+                     summary["mape_max_pct"])],
+        "met": [f"{a}, {b}" for a, b in zip(summary["tau_target_met"],
+                                            summary["mape_target_met"])],
+        "wins": [f"{a}, {b}" for a, b in zip(summary["tau_wins"], summary["mape_wins"])]})
+    headers = {"column": "measured column", "train_networks": "fitted on",
+               "tau": "tau: mean (min-max)", "mape": "MAPE %: mean (min-max)",
+               "met": f"draws meeting tau >= {TAU_MIN:.2f}, MAPE <= {MAPE_MAX_PCT:g} %",
+               "wins": "draws beating LSQ (tau, MAPE)"}
+    plural = "s" if draws != 1 else ""
+    text = (f"## Over {draws} draw{plural}\n\nThe calibrations of seeds 0-{draws - 1} (each "
+            f"seed's draw as `--seed` draws it), each scored on the networks it was not fitted to, "
+            f"beside the (kernels, MACs) least squares fitted to the same draw.\n\n"
+            + markdown_table(shown, headers))
+    return text, summary
+
+
 def check_hw_command(args: argparse.Namespace) -> int:
-    from hwmodels.validate import accuracy_report
+    from hwmodels.validate import accuracy_report, report_inputs
 
     start = time.perf_counter()
+    if args.draws < 0:
+        raise UserError(f"--draws must be >= 0 (0: none), got {args.draws}")
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
-    table, scatter = accuracy_report(columns, args.sample, args.seed, args.cache_dir,
+    names, df, data = report_inputs(columns, args.sample, args.seed, args.cache_dir)
+    table, scatter = accuracy_report(names, df, data, args.seed, args.sample is None,
                                      args.draw_bound)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -95,11 +135,16 @@ def check_hw_command(args: argparse.Namespace) -> int:
     md = report_caption(args, n_networks) + "\n\n" + markdown_table(table.round(3),
                                                                       REPORT_HEADERS)
     md += "\n\n" + targets_section(table)
+    if args.draws:
+        text, draws = draws_section(names, df, data, args.draws)
+        md += "\n\n" + text
+        write_text_atomic(out / "hw_draws.csv", draws.to_csv(index=False, float_format="%.4g"))
     write_text_atomic(out / "hw_accuracy.md", md + "\n")
     for name, (measured, predictions) in scatter.items():
         scatter_plot(name, measured, predictions, out / f"scatter_{name}.png")
     print(md)
+    draws_file = f", {out}/hw_draws.csv" if args.draws else ""
     print(f"\n{len(scatter)} device columns, {n_networks} networks, "
-          f"seed {args.seed}; wrote {out}/hw_accuracy.{{md,csv}} and {len(scatter)} scatter "
-          f"plots in {time.perf_counter() - start:.1f} s")
+          f"seed {args.seed}; wrote {out}/hw_accuracy.{{md,csv}}{draws_file} and "
+          f"{len(scatter)} scatter plots in {time.perf_counter() - start:.1f} s")
     return 0

@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also fit each preset to every network and rescale it on each "
                          "calibration draw: what the best shape reaches from those networks "
                          "(a bound, it sees every measurement; adds about 10 s)")
+    ch.add_argument("--draws", type=int, default=0, metavar="N",
+                    help="also calibrate on the draws of seeds 0..N-1 and report the spread "
+                         "and how many meet each target (about 1.5 s per draw for all columns; "
+                         "default 0: none)")
 
     ac = sub.add_parser("accel-compare", help="per-layer Bit Fusion-like vs Eyeriss-like table "
                                               "(speedup, energy reduction)")
