@@ -86,7 +86,8 @@ class NetworkFit:
     energy_log_residuals: np.ndarray | None
     at_bounds: dict[str, str]   # parameter -> "lower" or "upper": the limit it stopped at
     # parameters no network's prediction depends on at the fitted value (the layers they price
-    # are bound by their other roofline term there): the value is the prior's, not the data's
+    # are bound by their other roofline term there, or their efficiency is clipped at peak or
+    # at its floor): the value is the prior's or the start's, not the data's
     not_informed: tuple[str, ...]
 
 
@@ -355,8 +356,9 @@ def _caveat(fit: NetworkFit, key: str) -> str:
                 "a limit of the fit, not a measured figure")
     if key in fit.not_informed:
         return ("; no network's predicted latency depends on it at this value (the layers it "
-                "prices are bound by their other roofline term), so it is the base preset's "
-                "value or the fit's start, not a measured figure")
+                "prices are bound by their other roofline term, or their efficiency is held at "
+                "peak or at its floor), so the networks did not decide it: not a measured "
+                "figure")
     return ""
 
 

@@ -83,6 +83,22 @@ def targets_section(table) -> str:
     return text + ("\n\n" + ratio if ratio else "")
 
 
+def tx2_section() -> str:
+    """The Jetson TX2 preset against HW-NAS-Bench's published examples (hwmodels.published)."""
+    from hwmodels.published import TX2_PRESET, tx2_examples, tx2_summary
+
+    table = tx2_examples()
+    headers = {"arch_index": "NB201 index", "dataset": "data set", "measured_ms": "measured ms",
+               "predicted_ms": "predicted ms", "latency_ratio": "pred/meas",
+               "measured_mj": "measured mJ", "predicted_mj": "predicted mJ",
+               "energy_ratio": "pred/meas (energy)", "measured_power_w": "measured W"}
+    return (f"## Jetson TX2: HW-NAS-Bench's published examples\n\nThe `{TX2_PRESET}` preset "
+            f"as shipped against the only whole-network TX2 measurements in public files "
+            f"(`hwmodels/data/tx2-hwnasbench-examples.csv`: TensorRT, batch 1, energy from the "
+            f"module's input power; MIT).\n\n" + markdown_table(table.round(3), headers)
+            + "\n\n" + tx2_summary(table))
+
+
 def draws_section(names, df, table, draws: int) -> tuple[str, pd.DataFrame]:
     """The calibrations of seeds 0..draws-1 (hwmodels.draws), as Markdown and a table."""
     from hwmodels.draws import column_draws, draw_summary
@@ -134,7 +150,7 @@ def check_hw_command(args: argparse.Namespace) -> int:
     n_networks = len(next(iter(scatter.values()))[0])
     md = report_caption(args, n_networks) + "\n\n" + markdown_table(table.round(3),
                                                                       REPORT_HEADERS)
-    md += "\n\n" + targets_section(table)
+    md += "\n\n" + targets_section(table) + "\n\n" + tx2_section()
     if args.draws:
         text, draws = draws_section(names, df, data, args.draws)
         md += "\n\n" + text

@@ -152,7 +152,7 @@ def test_check_hw_command_writes_table_and_scatter(tmp_path, capsys):
     assert blank == "" and header.startswith("| measured column")
     targets = (tmp_path / "hw_accuracy.md").read_text().split("## Against the targets")[1]
     assert "| titanxp_1_ms | titan-xp | 0." in targets and "median predicted/measured" in targets
-    assert "## Against the targets" in out
+    assert "## Against the targets" in out and "## Jetson TX2: HW-NAS-Bench's published" in out
     assert (tmp_path / "scatter_titanxp_1_ms.png").stat().st_size > 1000
     assert main(["check-hw", "--columns", "no_such_ms", "--out", str(tmp_path)]) == 2
 
