@@ -12,7 +12,7 @@ import pandas as pd
 
 from core.atomic import write_atomic, write_text_atomic
 from core.errors import UserError
-from sim.report import markdown_table
+from sim.report import latex_table, markdown_table
 
 REPORT_HEADERS = {
     "column": "measured column", "device": "preset", "batch_size": "batch",
@@ -61,6 +61,38 @@ def report_caption(args: argparse.Namespace, n_networks: int) -> str:
             f"with seed {args.seed} (whole-network fit, `hwmodels/calibrate_net.py`), the "
             f"baselines fitted on the same draws, each scored on the networks not fitted; "
             f"MAPE over networks measured at >= {MAPE_MIN_MS} ms; no weights involved.")
+
+
+SUMMARY_HEADERS = {
+    "column": "measured column", "device": "preset", "unc_tau": "tau (preset)",
+    "unc_ratio": "pred/meas (preset)", "unc_mape": "MAPE % (preset)", "cal10_tau": "tau (10)",
+    "cal10_mape": "MAPE % (10)", "cal100_tau": "tau (100)", "cal100_mape": "MAPE % (100)",
+    "lsq10_tau": "LSQ tau (10)", "lsq10_mape": "LSQ MAPE % (10)", "ceiling": "ceiling, twins",
+    "ceiling_all": "ceiling, all (est.)",
+}
+
+
+def summary_table(report: pd.DataFrame) -> pd.DataFrame:
+    """One row per column: uncalibrated, calibrated on 10 and 100, the LSQ baseline on 10, the
+    noise ceiling (the paper-sized view of the report; hw_summary.tex)."""
+    rows = []
+    for column, g in report.groupby("column", sort=False):
+        pick = {(r["model"], r["train_networks"]): r for _, r in g.iterrows()}
+        unc = pick[("preset (uncalibrated)", 0)]
+        lsq = pick.get(("baseline: LSQ (kernels, MACs)", 10))
+        row = {"column": column, "device": unc["device"], "unc_tau": unc["kendall_tau"],
+               "unc_ratio": unc["median_ratio"], "unc_mape": unc["mape_pct"],
+               "ceiling": (f"{unc['ceiling_tau_low']:.3f}-{unc['ceiling_tau_high']:.3f}"
+                           if np.isfinite(unc["ceiling_tau_high"]) else ""),
+               "ceiling_all": unc["ceiling_tau_all_est"],
+               "lsq10_tau": np.nan if lsq is None else lsq["kendall_tau"],
+               "lsq10_mape": np.nan if lsq is None else lsq["mape_pct"]}
+        for n in (10, 100):
+            cal = pick.get(("preset calibrated", n))
+            row[f"cal{n}_tau"] = np.nan if cal is None else cal["kendall_tau"]
+            row[f"cal{n}_mape"] = np.nan if cal is None else cal["mape_pct"]
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(SUMMARY_HEADERS))
 
 
 def targets_section(table) -> str:
@@ -156,11 +188,16 @@ def check_hw_command(args: argparse.Namespace) -> int:
         md += "\n\n" + text
         write_text_atomic(out / "hw_draws.csv", draws.to_csv(index=False, float_format="%.4g"))
     write_text_atomic(out / "hw_accuracy.md", md + "\n")
+    caption = report_caption(args, n_networks).replace("`", "")   # Markdown code marks
+    write_text_atomic(out / "hw_summary.tex", latex_table(
+        summary_table(table), SUMMARY_HEADERS,
+        caption + " (10), (100): calibrated on that many networks; preset: uncalibrated."))
     for name, (measured, predictions) in scatter.items():
         scatter_plot(name, measured, predictions, out / f"scatter_{name}.png")
     print(md)
     draws_file = f", {out}/hw_draws.csv" if args.draws else ""
     print(f"\n{len(scatter)} device columns, {n_networks} networks, "
-          f"seed {args.seed}; wrote {out}/hw_accuracy.{{md,csv}}{draws_file} and "
+          f"seed {args.seed}; wrote {out}/hw_accuracy.{{md,csv}}, {out}/hw_summary.tex"
+          f"{draws_file} and "
           f"{len(scatter)} scatter plots in {time.perf_counter() - start:.1f} s")
     return 0

@@ -154,6 +154,10 @@ def test_check_hw_command_writes_table_and_scatter(tmp_path, capsys):
     assert "| titanxp_1_ms | titan-xp | 0." in targets and "median predicted/measured" in targets
     assert "## Against the targets" in out and "## Jetson TX2: HW-NAS-Bench's published" in out
     assert (tmp_path / "scatter_titanxp_1_ms.png").stat().st_size > 1000
+    tex = (tmp_path / "hw_summary.tex").read_text()
+    row = next(line for line in tex.splitlines() if line.startswith(r"titanxp\_1\_ms"))
+    cal = table[(table["model"] == "preset calibrated") & (table["train_networks"] == 10)]
+    assert f"{cal['kendall_tau'].iloc[0]:.3f}" in row and r"\caption{Measured latencies" in tex
     assert main(["check-hw", "--columns", "no_such_ms", "--out", str(tmp_path)]) == 2
 
 
