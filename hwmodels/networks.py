@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,6 +188,18 @@ def _table_code() -> str:
     return h.hexdigest()[:16]
 
 
+def cached_table(key: dict, build: Callable[[], LayerTable],
+                 cache_dir: str | None = None) -> LayerTable:
+    """The table `build` makes, from the artifact cache under `key` and the digests of the
+    profiler and of this package's table code (an edit to either rebuilds it). The table must
+    carry its converter removals (all False where there are none): the cache stores no
+    objects."""
+    full = {**key, "code": code_digest(), "table_code": _table_code()}
+    table, _, _ = ArtifactCache(cache_dir).get_or_build("network-tables", full, ".npz", build,
+                                                       _save_table, _load_table)
+    return table
+
+
 def network_table(nets: NetworkList, path: str | Path = "MODELS.csv",
                   cache_dir: str | None = None, use_cache: bool = True) -> LayerTable:
     """One LayerTable row block per CSV row (rows naming the same network share a profile)."""
@@ -204,10 +216,8 @@ def network_table(nets: NetworkList, path: str | Path = "MODELS.csv",
             for (m, _), layers in zip(unique, profiles)])
 
     if use_cache:
-        key = {"kind": "network-table", "code": code_digest(), "table_code": _table_code(),
-               "networks": hashlib.sha256(json.dumps(unique).encode()).hexdigest()}
-        table, _, _ = ArtifactCache(cache_dir).get_or_build("network-tables", key, ".npz",
-                                                           build, _save_table, _load_table)
+        table = cached_table({"kind": "network-table", "networks": hashlib.sha256(
+            json.dumps(unique).encode()).hexdigest()}, build, cache_dir)
     else:
         table = build()
     index = {spec: k for k, spec in enumerate(unique)}

@@ -115,11 +115,11 @@ def targets_section(table) -> str:
     return text + ("\n\n" + ratio if ratio else "")
 
 
-def tx2_section() -> str:
+def tx2_section(cache_dir: str | None = None) -> str:
     """The Jetson TX2 preset against HW-NAS-Bench's published examples (hwmodels.published)."""
     from hwmodels.published import TX2_PRESET, tx2_examples, tx2_summary
 
-    table = tx2_examples()
+    table = tx2_examples(cache_dir)
     headers = {"arch_index": "NB201 index", "dataset": "data set", "measured_ms": "measured ms",
                "predicted_ms": "predicted ms", "latency_ratio": "pred/meas",
                "measured_mj": "measured mJ", "predicted_mj": "predicted mJ",
@@ -182,7 +182,7 @@ def check_hw_command(args: argparse.Namespace) -> int:
     n_networks = len(next(iter(scatter.values()))[0])
     md = report_caption(args, n_networks) + "\n\n" + markdown_table(table.round(3),
                                                                       REPORT_HEADERS)
-    md += "\n\n" + targets_section(table) + "\n\n" + tx2_section()
+    md += "\n\n" + targets_section(table) + "\n\n" + tx2_section(args.cache_dir)
     if args.draws:
         text, draws = draws_section(names, df, data, args.draws)
         md += "\n\n" + text
