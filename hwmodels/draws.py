@@ -8,12 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hwmodels.calibrate_net import fit_networks
-from hwmodels.crossval import kernels_macs_baseline
-from hwmodels.netcost import LayerTable, network_costs
+from hwmodels.netcost import LayerTable
 from hwmodels.presets import device_preset
 from hwmodels.targets import MAPE_MAX_PCT, TAU_MIN
-from hwmodels.validate import COLUMN_BY_NAME, calibration_draw, metrics
+from hwmodels.validate import COLUMN_BY_NAME, fit_draw, metrics
 
 
 def column_draws(name: str, table: LayerTable, y_ms: np.ndarray, draws: int,
@@ -23,13 +21,9 @@ def column_draws(name: str, table: LayerTable, y_ms: np.ndarray, draws: int,
     base = device_preset(col.device)
     rows = []
     for seed in range(draws):
-        train = calibration_draw(len(y_ms), n, seed)
-        test = np.ones(len(y_ms), dtype=bool)
-        test[train] = False
-        fit = fit_networks(base, table.select(train), np.full(n, col.batch_size), y_ms[train])
-        pred = network_costs(fit.device, table, col.batch_size)[0] * 1e3
-        ref = kernels_macs_baseline(table, train, y_ms)
-        m, r = metrics(pred[test], y_ms[test]), metrics(ref[test], y_ms[test])
+        draw = fit_draw(col, base, table, y_ms, n, seed)
+        m = metrics(draw.predicted_ms[draw.test], y_ms[draw.test])
+        r = metrics(draw.baseline_ms[draw.test], y_ms[draw.test])
         rows.append({"seed": seed, "kendall_tau": m["kendall_tau"], "mape_pct": m["mape_pct"],
                      "lsq_kendall_tau": r["kendall_tau"], "lsq_mape_pct": r["mape_pct"]})
     return pd.DataFrame(rows)

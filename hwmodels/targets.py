@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hwmodels.validate import BOUND, CALIBRATED, LSQ, UNCALIBRATED
+
 TAU_MIN = 0.90
 MAPE_MAX_PCT = 10.0
 RATIO_RANGE = (0.67, 1.5)           # uncalibrated titan-xp, NAS-Bench-201 at batch 1
-CALIBRATED, LSQ = "preset calibrated", "baseline: LSQ (kernels, MACs)"
-BOUND = "bound: all-network fit, scale from these"
 
 TARGET_HEADERS = {
     "column": "measured column", "device": "preset", "kendall_tau": "tau",
@@ -84,7 +84,7 @@ def target_table(report: pd.DataFrame, n_networks: int = 10) -> pd.DataFrame:
 
 def uncalibrated_ratio_line(report: pd.DataFrame) -> str | None:
     """The uncalibrated titan-xp target at batch 1, when the report has that column."""
-    rows = report[(report["column"] == "titanxp_1_ms") & (report["train_networks"] == 0)]
+    rows = report[(report["column"] == "titanxp_1_ms") & (report["model"] == UNCALIBRATED)]
     if rows.empty:
         return None
     ratio = float(rows["median_ratio"].iloc[0])

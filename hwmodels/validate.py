@@ -71,6 +71,10 @@ DATA_CSV = Path(__file__).parent / "data" / "nb201-latency-ms.csv"
 MAPE_MIN_MS = 0.5
 MIN_TWIN_PAIRS = 50         # fewer pairs (a small --sample) give no ceiling
 DRIFT_WINDOW = 51           # neighbours in measurement order whose median residual is the drift
+# the report's model column
+UNCALIBRATED, CALIBRATED = "preset (uncalibrated)", "preset calibrated"
+MACS, LSQ = "baseline: MACs (rank only)", "baseline: LSQ (kernels, MACs)"
+BOUND = "bound: all-network fit, scale from these"
 
 
 @dataclass(frozen=True)
@@ -224,6 +228,25 @@ def calibration_draw(n_networks: int, n: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).permutation(n_networks)[:n])
 
 
+@dataclass(frozen=True)
+class DrawFit:
+    """A column's preset calibrated on one seed's draw, and the baseline fitted beside it."""
+    train: np.ndarray           # the networks fitted (calibration_draw)
+    test: np.ndarray            # bool per network: not fitted, so scored
+    predicted_ms: np.ndarray    # the calibrated preset, every network
+    baseline_ms: np.ndarray     # least squares on (kernels, MACs), every network
+
+
+def fit_draw(col: Column, base: DeviceModel, table: LayerTable, y_ms: np.ndarray, n: int,
+             seed: int) -> DrawFit:
+    train = calibration_draw(len(y_ms), n, seed)
+    test = np.ones(len(y_ms), dtype=bool)
+    test[train] = False
+    fit = fit_networks(base, table.select(train), np.full(n, col.batch_size), y_ms[train])
+    return DrawFit(train, test, network_costs(fit.device, table, col.batch_size)[0] * 1e3,
+                   kernels_macs_baseline(table, train, y_ms))
+
+
 def check_column(col: Column, table: LayerTable, y_ms: np.ndarray, train_sizes=(10, 100),
                  seed: int = 0, twins: np.ndarray | None = None, in_measured_order=False,
                  draw_bound=False) -> tuple[list[dict], dict[str, np.ndarray]]:
@@ -255,8 +278,7 @@ def check_column(col: Column, table: LayerTable, y_ms: np.ndarray, train_sizes=(
     pred = network_costs(base, table, col.batch_size)[0] * 1e3
     predictions = {"uncalibrated": pred}
     rows.append({"column": col.name, "device": col.device, "batch_size": col.batch_size,
-                 "model": "preset (uncalibrated)", "train_networks": 0,
-                 **scored(pred, everything)})
+                 "model": UNCALIBRATED, "train_networks": 0, **scored(pred, everything)})
     best = None
     if draw_bound:
         everyone = fit_networks(base, table, np.full(len(y_ms), col.batch_size), y_ms)
@@ -264,24 +286,18 @@ def check_column(col: Column, table: LayerTable, y_ms: np.ndarray, train_sizes=(
     for n in train_sizes:
         if n >= len(y_ms):
             continue
-        train = calibration_draw(len(y_ms), n, seed)
-        test = everything.copy()
-        test[train] = False
-        batches = np.full(n, col.batch_size)
-        fit = fit_networks(base, table.select(train), batches, y_ms[train])
-        pred = network_costs(fit.device, table, col.batch_size)[0] * 1e3
-        predictions[f"calibrated on {n}"] = pred
+        draw = fit_draw(col, base, table, y_ms, n, seed)
+        test = draw.test
+        predictions[f"calibrated on {n}"] = draw.predicted_ms
         common = {"column": col.name, "device": col.device, "batch_size": col.batch_size,
                   "train_networks": n}
-        rows.append({**common, "model": "preset calibrated", **scored(pred, test)})
-        rows.append({**common, "model": "baseline: MACs (rank only)",
+        rows.append({**common, "model": CALIBRATED, **scored(draw.predicted_ms, test)})
+        rows.append({**common, "model": MACS,
                      **scored(table.total_macs(), test, rank_only=True)})
-        rows.append({**common, "model": "baseline: LSQ (kernels, MACs)",
-                     **scored(kernels_macs_baseline(table, train, y_ms), test)})
+        rows.append({**common, "model": LSQ, **scored(draw.baseline_ms, test)})
         if best is not None:
-            scale = float(np.exp(np.median(np.log(y_ms[train] / best[train]))))
-            rows.append({**common, "model": "bound: all-network fit, scale from these",
-                         **scored(scale * best, test)})
+            scale = float(np.exp(np.median(np.log(y_ms[draw.train] / best[draw.train]))))
+            rows.append({**common, "model": BOUND, **scored(scale * best, test)})
     return rows, predictions
 
 

@@ -75,11 +75,13 @@ SUMMARY_HEADERS = {
 def summary_table(report: pd.DataFrame) -> pd.DataFrame:
     """One row per column: uncalibrated, calibrated on 10 and 100, the LSQ baseline on 10, the
     noise ceiling (the paper-sized view of the report; hw_summary.tex)."""
+    from hwmodels.validate import CALIBRATED, LSQ, UNCALIBRATED
+
     rows = []
     for column, g in report.groupby("column", sort=False):
         pick = {(r["model"], r["train_networks"]): r for _, r in g.iterrows()}
-        unc = pick[("preset (uncalibrated)", 0)]
-        lsq = pick.get(("baseline: LSQ (kernels, MACs)", 10))
+        unc = pick[(UNCALIBRATED, 0)]
+        lsq = pick.get((LSQ, 10))
         row = {"column": column, "device": unc["device"], "unc_tau": unc["kendall_tau"],
                "unc_ratio": unc["median_ratio"], "unc_mape": unc["mape_pct"],
                "ceiling": (f"{unc['ceiling_tau_low']:.3f}-{unc['ceiling_tau_high']:.3f}"
@@ -88,7 +90,7 @@ def summary_table(report: pd.DataFrame) -> pd.DataFrame:
                "lsq10_tau": np.nan if lsq is None else lsq["kendall_tau"],
                "lsq10_mape": np.nan if lsq is None else lsq["mape_pct"]}
         for n in (10, 100):
-            cal = pick.get(("preset calibrated", n))
+            cal = pick.get((CALIBRATED, n))
             row[f"cal{n}_tau"] = np.nan if cal is None else cal["kendall_tau"]
             row[f"cal{n}_mape"] = np.nan if cal is None else cal["mape_pct"]
         rows.append(row)
@@ -180,18 +182,17 @@ def check_hw_command(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "hw_accuracy.csv", table.to_csv(index=False, float_format="%.4g"))
     n_networks = len(next(iter(scatter.values()))[0])
-    md = report_caption(args, n_networks) + "\n\n" + markdown_table(table.round(3),
-                                                                      REPORT_HEADERS)
+    caption = report_caption(args, n_networks)
+    md = caption + "\n\n" + markdown_table(table.round(3), REPORT_HEADERS)
     md += "\n\n" + targets_section(table) + "\n\n" + tx2_section(args.cache_dir)
     if args.draws:
         text, draws = draws_section(names, df, data, args.draws)
         md += "\n\n" + text
         write_text_atomic(out / "hw_draws.csv", draws.to_csv(index=False, float_format="%.4g"))
     write_text_atomic(out / "hw_accuracy.md", md + "\n")
-    caption = report_caption(args, n_networks).replace("`", "")   # Markdown code marks
     write_text_atomic(out / "hw_summary.tex", latex_table(
-        summary_table(table), SUMMARY_HEADERS,
-        caption + " (10), (100): calibrated on that many networks; preset: uncalibrated."))
+        summary_table(table), SUMMARY_HEADERS, caption.replace("`", "")    # Markdown marks
+        + " (10), (100): calibrated on that many networks; preset: uncalibrated."))
     for name, (measured, predictions) in scatter.items():
         scatter_plot(name, measured, predictions, out / f"scatter_{name}.png")
     print(md)
