@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hwmodels.validate import BOUND, CALIBRATED, LSQ, UNCALIBRATED
+from hwmodels.validate import BOUND, CALIBRATED, LSQ
 
 TAU_MIN = 0.90
 MAPE_MAX_PCT = 10.0
@@ -84,7 +84,7 @@ def target_table(report: pd.DataFrame, n_networks: int = 10) -> pd.DataFrame:
 
 def uncalibrated_ratio_line(report: pd.DataFrame) -> str | None:
     """The uncalibrated titan-xp target at batch 1, when the report has that column."""
-    rows = report[(report["column"] == "titanxp_1_ms") & (report["model"] == UNCALIBRATED)]
+    rows = report[(report["column"] == "titanxp_1_ms") & (report["train_networks"] == 0)]
     if rows.empty:
         return None
     ratio = float(rows["median_ratio"].iloc[0])
