@@ -44,7 +44,9 @@ scale factor from each calibration draw (the median of log(measured / predicted)
 networks) and scored on the others. It is what a model of this family with the best shape it
 can have would reach from those n measurements alone: where it misses a target too, the draw
 (which networks were measured, and how they happened to measure) is what misses, not the fit.
-It uses every network's measurement, so it is a bound, never a result.
+It uses every network's measurement, so it is a bound, never a result. With it come two
+data-rich references learned from 80 % of the networks (hwmodels.references): free costs per
+distinct layer, and boosted trees on the cell edges.
 """
 from __future__ import annotations
 
@@ -63,6 +65,7 @@ from hwmodels.device import DeviceModel
 from hwmodels.netcost import LayerTable, network_costs
 from hwmodels.networks import network_table, parse_networks
 from hwmodels.presets import device_preset
+from hwmodels.references import FOLDS, boosted_trees_ms, free_layer_costs_ms
 from partitioner.models.nb201_arch import parse_arch
 
 log = logging.getLogger(__name__)
@@ -75,6 +78,8 @@ DRIFT_WINDOW = 51           # neighbours in measurement order whose median resid
 UNCALIBRATED, CALIBRATED = "preset (uncalibrated)", "preset calibrated"
 MACS, LSQ = "baseline: MACs (rank only)", "baseline: LSQ (kernels, MACs)"
 BOUND = "bound: all-network fit, scale from these"
+FREE_COSTS = "reference: free layer costs, 5-fold"
+TREES = "reference: boosted trees on edges, 5-fold"
 
 
 @dataclass(frozen=True)
@@ -249,11 +254,13 @@ def fit_draw(col: Column, base: DeviceModel, table: LayerTable, y_ms: np.ndarray
 
 def check_column(col: Column, table: LayerTable, y_ms: np.ndarray, train_sizes=(10, 100),
                  seed: int = 0, twins: np.ndarray | None = None, in_measured_order=False,
-                 draw_bound=False) -> tuple[list[dict], dict[str, np.ndarray]]:
+                 draw_bound=False, archs: list[str] | None = None
+                 ) -> tuple[list[dict], dict[str, np.ndarray]]:
     """Rows of the report for one device column, and the predictions per model (all
     networks) for the scatter plots. `twins`: twin pairs (twin_pairs) among the networks;
     `in_measured_order`: the networks are all of the data, in its order (drift figures);
-    `draw_bound`: add the draw bound's rows (module docstring)."""
+    `draw_bound`: add the draw bound's rows (module docstring), and with the networks'
+    genotypes `archs` the references' (hwmodels.references)."""
     base = device_preset(col.device)
     twins = np.zeros((0, 2), dtype=np.int64) if twins is None else twins
     twins = twins[same_kernels(table, base, twins)]
@@ -298,6 +305,12 @@ def check_column(col: Column, table: LayerTable, y_ms: np.ndarray, train_sizes=(
         if best is not None:
             scale = float(np.exp(np.median(np.log(y_ms[draw.train] / best[draw.train]))))
             rows.append({**common, "model": BOUND, **scored(scale * best, test)})
+    if draw_bound and archs is not None:
+        common = {"column": col.name, "device": col.device, "batch_size": col.batch_size,
+                  "train_networks": len(y_ms) - len(y_ms) // FOLDS}
+        for model, pred in ((FREE_COSTS, free_layer_costs_ms(table, base, y_ms, seed)),
+                            (TREES, boosted_trees_ms(archs, y_ms, seed))):
+            rows.append({**common, "model": model, **scored(pred, everything)})
     return rows, predictions
 
 
@@ -325,7 +338,7 @@ def accuracy_report(names: list[str], df: pd.DataFrame, table: LayerTable, seed:
         y = df[name].to_numpy(dtype=float)
         col_rows, predictions = check_column(COLUMN_BY_NAME[name], table, y, seed=seed,
                                              twins=twins, in_measured_order=in_measured_order,
-                                             draw_bound=draw_bound)
+                                             draw_bound=draw_bound, archs=list(df["arch"]))
         rows += col_rows
         scatter[name] = (y, predictions)
     return pd.DataFrame(rows), scatter

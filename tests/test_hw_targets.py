@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hwmodels.targets import BOUND, CALIBRATED, LSQ, target_table, uncalibrated_ratio_line
+from hwmodels.targets import (BOUND, CALIBRATED, FREE_COSTS, LSQ, TREES, target_table,
+                              uncalibrated_ratio_line)
 
 
 def report(tau, mape, lsq_tau=0.80, lsq_mape=20.0, ceiling_high=0.95, floor=4.0,
@@ -48,6 +49,18 @@ def test_each_verdict(kwargs, met, why):
     row = target_table(report(**kwargs)).iloc[0]
     assert (row["tau_met"], row["mape_met"], row["beats_lsq"]) == met
     assert row["why"] == why
+
+
+def test_each_miss_quotes_what_the_references_learned_from_80_percent():
+    table = report(0.899, 11.86, bound=(0.9053, 8.79))
+    refs = table.iloc[:1].assign(train_networks=12500)
+    table = pd.concat([table, refs.assign(model=FREE_COSTS, kendall_tau=0.9026, mape_pct=7.89),
+                       refs.assign(model=TREES, kendall_tau=0.8872, mape_pct=9.99)])
+    assert target_table(table).iloc[0]["why"] == (
+        "tau: the fit (fitted to all networks it reaches 0.9053); learned from 80 % of the "
+        "networks, free layer costs reach 0.9026 and boosted trees 0.8872; MAPE: the fit (the "
+        "draw bound: 8.79 %); learned from 80 % of the networks, free layer costs reach 7.89 % "
+        "and boosted trees 9.99 %")
 
 
 def test_a_sample_without_a_ceiling_is_not_put_down_to_the_measurements():
