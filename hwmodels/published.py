@@ -1,9 +1,13 @@
-"""The Jetson TX2 preset against the only whole-network TX2 measurements in public files:
-HW-NAS-Bench's nine published examples (three NAS-Bench-201 networks on three data sets,
-latency and module energy; hwmodels/data/tx2-hwnasbench-examples.csv and its README). They are
-TensorRT runs at batch 1 and the energy is the whole module's input power times the latency,
-so the comparison prices each network on the preset as shipped (default power mode), over every
-profiled layer (TensorRT's fusions are not modelled)."""
+"""Presets against the whole-network measurements HW-NAS-Bench prints in its own example
+notebook (hwmodels/data/README.md), beyond the NAS-Bench-201 table:
+- the Jetson TX2 preset (`sim run`'s edge) on nine NAS-Bench-201 and six FBNet-space examples,
+  latency and module energy: the only whole-network TX2 measurements in public files. They are
+  TensorRT runs at batch 1 and the energy is the whole module's input power times the latency,
+  so each network is priced on the preset as shipped (default power mode), over every profiled
+  layer (TensorRT's fusions are not modelled);
+- the Raspberry Pi 4 and Pixel 3 presets, uncalibrated and calibrated on NAS-Bench-201
+  networks, on the six FBNet examples: a search space they were not fitted to (depthwise and
+  grouped convolutions, inverted residuals, 224 x 224 inputs)."""
 from __future__ import annotations
 
 import hashlib
@@ -12,42 +16,113 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hwmodels.calibrate_net import fit_networks
+from hwmodels.folding import converter_removed
 from hwmodels.netcost import LayerTable, network_costs
 from hwmodels.networks import cached_table
 from hwmodels.presets import device_preset
 
-TX2_CSV = Path(__file__).parent / "data" / "tx2-hwnasbench-examples.csv"
+DATA = Path(__file__).parent / "data"
+TX2_CSV = DATA / "tx2-hwnasbench-examples.csv"
+FBNET_CSV = DATA / "hwnasbench-fbnet-examples.csv"
 TX2_PRESET = "jetson-tx2-gpu"
+# NAS-Bench-201 columns whose presets the FBNet examples check (same names in both files)
+TRANSFER_COLUMNS = ("raspi4_ms", "pixel3_ms")
 
 
 def _profiles(data: pd.DataFrame) -> LayerTable:
-    from partitioner.nb201_fast import profile_nb201    # torch: only when not cached
+    from partitioner.profile import profile_model    # torch: only when not cached
 
-    layers = [profile_nb201(arch, tuple(int(d) for d in shape.split(",")), int(classes)).layers
-              for arch, shape, classes in zip(data["arch"], data["input_shape"],
-                                              data["num_classes"])]
-    return LayerTable.from_layers(layers, [np.zeros(len(ls), dtype=bool) for ls in layers])
+    layers = [profile_model(model, tuple(int(d) for d in shape.split(",")),
+                            num_classes=int(classes)).layers
+              for model, shape, classes in zip(data["model"], data["input_shape"],
+                                               data["num_classes"])]
+    return LayerTable.from_layers(layers, [converter_removed(m, [x.op_type for x in ls])
+                                           for m, ls in zip(data["model"], layers)])
+
+
+def _examples_table(data: pd.DataFrame, cache_dir: str | None) -> LayerTable:
+    key = {"kind": "published-examples", "networks": hashlib.sha256(
+        data[["model", "input_shape", "num_classes"]].to_csv().encode()).hexdigest()}
+    return cached_table(key, lambda: _profiles(data), cache_dir)
+
+
+def tx2_data() -> pd.DataFrame:
+    """The fifteen TX2 examples: a short name, model, data set, input shape, classes, latency,
+    energy."""
+    nb201 = pd.read_csv(TX2_CSV, dtype={"input_shape": str})
+    nb201["model"] = "nb201:" + nb201["arch"]
+    nb201["network"] = "NB201 #" + nb201["arch_index"].astype(str)   # a genotype is long
+    fbnet = pd.read_csv(FBNET_CSV, dtype={"input_shape": str}).rename(columns={
+        "edgegpu_latency_ms": "latency_ms", "edgegpu_energy_mj": "energy_mj"})
+    fbnet["network"] = fbnet["model"]
+    columns = ["network", "model", "dataset", "input_shape", "num_classes", "latency_ms",
+               "energy_mj"]
+    return pd.concat([nb201[columns], fbnet[columns]], ignore_index=True)
 
 
 def tx2_examples(cache_dir: str | None = None) -> pd.DataFrame:
-    """Each published example with the preset's latency and energy and their ratios."""
-    data = pd.read_csv(TX2_CSV)
-    key = {"kind": "tx2-examples", "data": hashlib.sha256(TX2_CSV.read_bytes()).hexdigest()}
-    table = cached_table(key, lambda: _profiles(data), cache_dir)
-    lat_s, energy_j = network_costs(device_preset(TX2_PRESET), table)
-    out = data.drop(columns=["arch"]).rename(columns={"latency_ms": "measured_ms",
-                                                      "energy_mj": "measured_mj"})
-    out["predicted_ms"], out["predicted_mj"] = lat_s * 1e3, energy_j * 1e3
+    """Each published TX2 example with the preset's latency and energy and their ratios."""
+    data = tx2_data()
+    lat_s, energy_j = network_costs(device_preset(TX2_PRESET), _examples_table(data, cache_dir))
+    out = data[["network", "model", "dataset"]].copy()
+    out["measured_ms"], out["predicted_ms"] = data["latency_ms"], lat_s * 1e3
     out["latency_ratio"] = out["predicted_ms"] / out["measured_ms"]
+    out["measured_mj"], out["predicted_mj"] = data["energy_mj"], energy_j * 1e3
     out["energy_ratio"] = out["predicted_mj"] / out["measured_mj"]
     out["measured_power_w"] = out["measured_mj"] / out["measured_ms"]
     return out
 
 
+def _span(values, fmt: str) -> str:
+    return f"{format(np.min(values), fmt)}-{format(np.max(values), fmt)}"
+
+
 def tx2_summary(table: pd.DataFrame) -> str:
-    """One sentence: the ranges of the two ratios and of the measured power."""
-    def span(col: str, fmt: str) -> str:
-        return f"{format(np.min(table[col]), fmt)}-{format(np.max(table[col]), fmt)}"
-    return (f"Over the {len(table)} examples the preset predicts {span('latency_ratio', '.2f')}x "
-            f"the measured latency and {span('energy_ratio', '.2f')}x the measured energy; the "
-            f"module drew {span('measured_power_w', '.2f')} W on average while running them.")
+    """The ranges of the two ratios and of the measured power, per search space."""
+    parts = []
+    space = np.where(table["model"].str.startswith("nb201:"), "NAS-Bench-201", "FBNet")
+    for name, rows in table.groupby(space, sort=False):
+        parts.append(f"on the {len(rows)} {name} examples "
+                     f"{_span(rows['latency_ratio'], '.2f')}x the measured latency "
+                     f"and {_span(rows['energy_ratio'], '.2f')}x the measured energy, the "
+                     f"module drawing {_span(rows['measured_power_w'], '.2f')} W on average")
+    return "The preset predicts " + "; ".join(parts) + "."
+
+
+def transfer_examples(names: list[str], nb201: pd.DataFrame, nb201_table: LayerTable,
+                      seed: int = 0, cache_dir: str | None = None) -> pd.DataFrame:
+    """The FBNet examples' measured latency on each TRANSFER_COLUMNS column among `names`, and
+    predicted/measured for its preset uncalibrated and calibrated on the NAS-Bench-201
+    networks of seed `seed`'s draws of 10 and 100 (as `sim check-hw` draws them)."""
+    from hwmodels.validate import COLUMN_BY_NAME, calibration_draw
+
+    data = pd.read_csv(FBNET_CSV, dtype={"input_shape": str})
+    table = _examples_table(data, cache_dir)
+    rows = []
+    for name in (n for n in names if n in TRANSFER_COLUMNS):
+        col, y = COLUMN_BY_NAME[name], nb201[name].to_numpy(dtype=float)
+        base = device_preset(col.device)
+        measured = data[name].to_numpy(dtype=float)
+        ratios = {"uncalibrated": network_costs(base, table)[0] * 1e3 / measured}
+        for n in (10, 100):
+            if n < len(y):
+                train = calibration_draw(len(y), n, seed)
+                fit = fit_networks(base, nb201_table.select(train), np.ones(n, dtype=int),
+                                   y[train])
+                ratios[f"calibrated on {n}"] = network_costs(fit.device, table)[0] * 1e3 / measured
+        for i, model in enumerate(data["model"]):
+            rows.append({"column": name, "device": col.device, "model": model,
+                         "dataset": data["dataset"].iloc[i], "measured_ms": measured[i],
+                         **{f"ratio {k}": v[i] for k, v in ratios.items()}})
+    return pd.DataFrame(rows)
+
+
+def transfer_summary(table: pd.DataFrame) -> str:
+    """Per column, the range of predicted/measured of each model."""
+    parts = []
+    for column, rows in table.groupby("column", sort=False):
+        ranges = [f"{k.removeprefix('ratio ')} {_span(rows[k], '.2f')}x"
+                  for k in rows.columns if k.startswith("ratio ")]
+        parts.append(f"`{rows['device'].iloc[0]}` ({column}): " + ", ".join(ranges))
+    return "Predicted/measured on the FBNet examples: " + "; ".join(parts) + "."

@@ -1,5 +1,6 @@
 """The model zoo: the Shredder paper's benchmarks, ResNet-18/50, MobileNetV2, EfficientNet-B0,
-ViT-B/16, ViT-Tiny, a BERT-base encoder and the NAS-Bench-201 family (`nb201:<genotype>`).
+ViT-B/16, ViT-Tiny, a BERT-base encoder, the NAS-Bench-201 family (`nb201:<genotype>`) and
+HW-NAS-Bench's FBNet space (`fbnet:<blocks>`, `fbnet-cifar:<blocks>`).
 
 Architectures only; weights come from local training (privacy evaluation) or a user's
 state_dict. torchvision cannot be imported beside the CPU torch build, so the models are
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Callable
 from core.errors import UserError
 from core.registry import Registry
 from partitioner import sources
+from partitioner.models.fbnet_arch import parse_ops
 from partitioner.models.nb201_arch import parse_arch
 
 if TYPE_CHECKING:
@@ -154,4 +156,12 @@ register("bert_base", "partitioner.models.transformers:bert_base", (128,), 2,
 FAMILIES.register("nb201")(ZooEntry(
     "partitioner.models.nb201:nb201", (3, 32, 32), 10,
     "NAS-Bench-201 cell network, nb201:<genotype> (C=16, N=5, CIFAR-size input)"))
-FAMILY_CHECKS: dict[str, Callable[[str], object]] = {"nb201": parse_arch}
+FAMILIES.register("fbnet")(ZooEntry(
+    "partitioner.models.fbnet:fbnet", (3, 224, 224), 1000,
+    "FBNet search-space network, fbnet:<22 block indices 0-8> (HW-NAS-Bench, ImageNet setting)"))
+FAMILIES.register("fbnet-cifar")(ZooEntry(
+    "partitioner.models.fbnet:fbnet_cifar", (3, 32, 32), 100,
+    "FBNet search-space network, fbnet-cifar:<22 block indices 0-8> (HW-NAS-Bench, CIFAR "
+    "setting)"))
+FAMILY_CHECKS: dict[str, Callable[[str], object]] = {"nb201": parse_arch, "fbnet": parse_ops,
+                                                     "fbnet-cifar": parse_ops}

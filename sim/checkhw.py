@@ -122,15 +122,36 @@ def tx2_section(cache_dir: str | None = None) -> str:
     from hwmodels.published import TX2_PRESET, tx2_examples, tx2_summary
 
     table = tx2_examples(cache_dir)
-    headers = {"arch_index": "NB201 index", "dataset": "data set", "measured_ms": "measured ms",
+    headers = {"network": "network", "dataset": "data set", "measured_ms": "measured ms",
                "predicted_ms": "predicted ms", "latency_ratio": "pred/meas",
                "measured_mj": "measured mJ", "predicted_mj": "predicted mJ",
                "energy_ratio": "pred/meas (energy)", "measured_power_w": "measured W"}
     return (f"## Jetson TX2: HW-NAS-Bench's published examples\n\nThe `{TX2_PRESET}` preset "
             f"as shipped against the only whole-network TX2 measurements in public files "
-            f"(`hwmodels/data/tx2-hwnasbench-examples.csv`: TensorRT, batch 1, energy from the "
-            f"module's input power; MIT).\n\n" + markdown_table(table.round(3), headers)
+            f"(`hwmodels/data/tx2-hwnasbench-examples.csv` and "
+            f"`hwmodels/data/hwnasbench-fbnet-examples.csv`: TensorRT, batch 1, energy from "
+            f"the module's input power; MIT).\n\n" + markdown_table(table.round(3), headers)
             + "\n\n" + tx2_summary(table))
+
+
+def fbnet_section(names, df, table, seed: int, cache_dir: str | None = None) -> str:
+    """The TensorFlow Lite presets, calibrated on NAS-Bench-201, on FBNet networks
+    (hwmodels.published); empty when the report has neither column."""
+    from hwmodels.published import transfer_examples, transfer_summary
+
+    transfer = transfer_examples(names, df, table, seed, cache_dir)
+    if transfer.empty:
+        return ""
+    headers = {"column": "measured column", "device": "preset", "model": "network",
+               "dataset": "data set", "measured_ms": "measured ms",
+               **{c: c.replace("ratio ", "pred/meas: ") for c in transfer.columns
+                  if c.startswith("ratio ")}}
+    return (f"## Another search space: HW-NAS-Bench's FBNet examples\n\nThe presets "
+            f"uncalibrated and calibrated on seed {seed}'s NAS-Bench-201 draws, against six FBNet "
+            f"networks measured on the same devices (`hwmodels/data/hwnasbench-fbnet-examples"
+            f".csv`; depthwise and grouped convolutions, inverted residuals, 32 x 32 and 224 x "
+            f"224 inputs, none of which the NAS-Bench-201 networks have).\n\n"
+            + markdown_table(transfer.round(3), headers) + "\n\n" + transfer_summary(transfer))
 
 
 def draws_section(names, df, table, draws: int) -> tuple[str, pd.DataFrame]:
@@ -185,6 +206,9 @@ def check_hw_command(args: argparse.Namespace) -> int:
     caption = report_caption(args, n_networks)
     md = caption + "\n\n" + markdown_table(table.round(3), REPORT_HEADERS)
     md += "\n\n" + targets_section(table) + "\n\n" + tx2_section(args.cache_dir)
+    fbnet = fbnet_section(names, df, data, args.seed, args.cache_dir)
+    if fbnet:
+        md += "\n\n" + fbnet
     if args.draws:
         text, draws = draws_section(names, df, data, args.draws)
         md += "\n\n" + text

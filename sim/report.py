@@ -32,7 +32,9 @@ def markdown_table(df: pd.DataFrame, headers: dict[str, str] | None = None,
              "|" + "|".join("---:" if pd.api.types.is_numeric_dtype(df[c]) else "---"
                             for c in cols) + "|"]
     for _, row in df.iterrows():
-        lines.append("| " + " | ".join(_fmt(row[c], digits) for c in cols) + " |")
+        # a `|` inside a cell (a NAS-Bench-201 genotype) would end it
+        lines.append("| " + " | ".join(_fmt(row[c], digits).replace("|", "\\|")
+                                       for c in cols) + " |")
     return "\n".join(lines)
 
 

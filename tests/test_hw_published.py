@@ -1,36 +1,84 @@
-"""The Jetson TX2 preset against HW-NAS-Bench's nine published examples
-(hwmodels.published): the vendored rows are the NB201 networks they name, and the comparison
-prices them with the same cost model as everything else."""
+"""Presets against HW-NAS-Bench's published examples (hwmodels.published): the vendored rows
+are the networks they name, and the comparison prices them with the same cost model as
+everything else."""
+import numpy as np
 import pandas as pd
 import pytest
 
+from hwmodels.folding import converter_removed
 from hwmodels.netcost import LayerTable, network_costs
 from hwmodels.presets import device_preset
-from hwmodels.published import TX2_CSV, TX2_PRESET, tx2_examples, tx2_summary
-from hwmodels.validate import DATA_CSV
+from hwmodels.published import (FBNET_CSV, TX2_CSV, TX2_PRESET, transfer_examples,
+                                transfer_summary, tx2_examples, tx2_summary)
+from hwmodels.validate import DATA_CSV, data_table, load_data
 from partitioner.profile import profile_model
 
 
-def test_the_examples_are_the_networks_of_the_nb201_table():
+def test_the_examples_are_the_networks_of_the_nb201_table_and_six_fbnet_ones():
     tx2, nb201 = pd.read_csv(TX2_CSV), pd.read_csv(DATA_CSV, nrows=3)
     assert len(tx2) == 9 and set(tx2["dataset"]) == {"cifar10", "cifar100", "ImageNet16-120"}
     for idx, arch in zip(tx2["arch_index"], tx2["arch"]):
         assert nb201.loc[idx, "arch"] == arch
+    fbnet = pd.read_csv(FBNET_CSV, dtype={"input_shape": str})
+    assert fbnet["model"].tolist() == [
+        f"{prefix}:{'0' * (22 - k)}{'1' * k}" for k in range(3)
+        for prefix in ("fbnet-cifar", "fbnet")]
+    assert set(zip(fbnet["dataset"], fbnet["input_shape"])) == {("cifar100", "3,32,32"),
+                                                                ("ImageNet", "3,224,224")}
 
 
 def test_prediction_is_the_cost_model_of_the_shipped_preset():
     table = tx2_examples()
+    assert len(table) == 15
     dev = device_preset(TX2_PRESET)
-    cifar10 = table[table["dataset"] == "cifar10"]
-    archs = pd.read_csv(TX2_CSV).set_index(["arch_index", "dataset"])["arch"]
-    for _, row in cifar10.iterrows():
-        model = "nb201:" + archs[(row["arch_index"], "cifar10")]
-        lat, en = network_costs(dev, LayerTable.from_layers([profile_model(model).layers]), 1)
+    for i in (0, 9, 10):            # NB201 cifar10, FBNet CIFAR, FBNet ImageNet
+        row = table.iloc[i]
+        shape = {"cifar10": (3, 32, 32), "cifar100": (3, 32, 32), "ImageNet": (3, 224, 224)}
+        classes = {"cifar10": 10, "cifar100": 100, "ImageNet": 1000}
+        layers = profile_model(row["model"], shape[row["dataset"]],
+                               num_classes=classes[row["dataset"]]).layers
+        lat, en = network_costs(dev, LayerTable.from_layers([layers]), 1)
         assert row["predicted_ms"] == pytest.approx(lat[0] * 1e3, rel=1e-9)
         assert row["predicted_mj"] == pytest.approx(en[0] * 1e3, rel=1e-9)
     assert (table["latency_ratio"] == table["predicted_ms"] / table["measured_ms"]).all()
     assert (table["energy_ratio"] == table["predicted_mj"] / table["measured_mj"]).all()
     # a 16 x 16 input does less work on the same kernels: predicted faster than at 32 x 32
+    cifar10 = table[table["dataset"] == "cifar10"]
     small = table[table["dataset"] == "ImageNet16-120"]["predicted_ms"].to_numpy()
     assert (small < cifar10["predicted_ms"].to_numpy()).all()
-    assert tx2_summary(table).startswith("Over the 9 examples the preset predicts ")
+    assert table["network"].iloc[0] == "NB201 #0"
+    summary = tx2_summary(table)
+    assert summary.startswith("The preset predicts on the 9 NAS-Bench-201 examples 0.61-0.83x")
+    assert "; on the 6 FBNet examples " in summary
+
+
+@pytest.fixture(scope="module")
+def sample():
+    df = load_data(500, seed=0)
+    return df, data_table(df)
+
+
+def test_transfer_prices_fbnet_on_the_presets_fitted_to_nb201_draws(sample):
+    df, table = sample
+    out = transfer_examples(["titanxp_1_ms", "raspi4_ms", "pixel3_ms"], df, table, seed=0)
+    assert out["column"].tolist() == ["raspi4_ms"] * 6 + ["pixel3_ms"] * 6
+    fbnet = pd.read_csv(FBNET_CSV, dtype={"input_shape": str})
+    shapes = [tuple(int(d) for d in s.split(",")) for s in fbnet["input_shape"]]
+    layers = [profile_model(m, s, num_classes=int(c)).layers
+              for m, s, c in zip(fbnet["model"], shapes, fbnet["num_classes"])]
+    fb_table = LayerTable.from_layers(layers, [converter_removed(m, [x.op_type for x in ls])
+                                               for m, ls in zip(fbnet["model"], layers)])
+    pi = out[out["column"] == "raspi4_ms"]
+    uncal = network_costs(device_preset("raspberry-pi-4"), fb_table)[0] * 1e3
+    assert pi["ratio uncalibrated"].to_numpy() == pytest.approx(uncal / fbnet["raspi4_ms"])
+    # TensorFlow Lite folds every batch norm into its convolution here
+    executed = fb_table.executed_on(device_preset("raspberry-pi-4"))
+    assert executed.op_counts()[:, list(executed.op_types).index("batchnorm2d")].sum() == 0
+    # calibrated on NB201 networks, the presets move towards the measurements
+    for col in ("raspi4_ms", "pixel3_ms"):
+        rows = out[out["column"] == col]
+        assert (np.abs(np.log(rows["ratio calibrated on 10"]))
+                < np.abs(np.log(rows["ratio uncalibrated"]))).all()
+    assert transfer_summary(out).startswith(
+        "Predicted/measured on the FBNet examples: `raspberry-pi-4` (raspi4_ms): uncalibrated ")
+    assert transfer_examples(["titanxp_1_ms"], df, table).empty
