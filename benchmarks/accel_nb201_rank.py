@@ -7,7 +7,9 @@ hwmodels/data/nb201-latency-ms.csv). Target (issue 15): Kendall tau >= 0.8, unca
 Reference in the same run: ranking by MACs alone. Also shown: the preset with each pooling
 mapping (pools on a pooling unit, as depthwise convs, as dense convs: the preset's), so the
 effect of that one assumption is visible. Prints tau, the ratio to the MACs baseline, the
-model / reference latency spread, the time per network, and ends with one JSON line.
+model / reference latency spread, the time per network, then the preset against HW-NAS-Bench's
+Eyeriss latency and energy of its six published FBNet networks
+(hwmodels/data/hwnasbench-fbnet-examples.csv), and ends with one JSON line.
 """
 from __future__ import annotations
 
@@ -28,6 +30,32 @@ from hwmodels.accel.compare import nb201_reference  # noqa: E402
 from partitioner.nb201_fast import profile_nb201_many  # noqa: E402
 
 log = logging.getLogger("accel_nb201_rank")
+
+
+def fbnet_ratios() -> dict:
+    """The preset's latency and energy over HW-NAS-Bench's on the six FBNet examples."""
+    import pandas as pd
+
+    from hwmodels.published import FBNET_CSV
+    from partitioner.profile import profile_model
+
+    data = pd.read_csv(FBNET_CSV, dtype={"input_shape": str})
+    model = build_accelerator("eyeriss")
+    lat, energy = [], []
+    for name, shape, classes in zip(data["model"], data["input_shape"], data["num_classes"]):
+        graph = profile_model(name, tuple(int(d) for d in shape.split(",")),
+                              num_classes=int(classes))
+        result = model.evaluate(layer_arrays(graph.layers), 1)
+        lat.append(result.latency_s.sum() * 1e3)
+        energy.append(result.energy_j.sum() * 1e3)
+    lat_ratio = np.array(lat) / data["eyeriss_ms"].to_numpy()
+    energy_ratio = np.array(energy) / data["eyeriss_energy_mj"].to_numpy()
+    log.info("FBNet examples (6): model / Timeloop latency %.2f - %.2f, energy %.2f - %.2f",
+             lat_ratio.min(), lat_ratio.max(), energy_ratio.min(), energy_ratio.max())
+    return {"fbnet_latency_ratio": [round(float(lat_ratio.min()), 3),
+                                    round(float(lat_ratio.max()), 3)],
+            "fbnet_energy_ratio": [round(float(energy_ratio.min()), 3),
+                                   round(float(energy_ratio.max()), 3)]}
 
 
 def main() -> int:
@@ -64,6 +92,7 @@ def main() -> int:
     preset = build_accelerator("eyeriss").pool_mapping
     out["tau"] = out[f"tau_{preset}"]
     out["preset_pool_mapping"] = preset
+    out.update(fbnet_ratios())
     print(json.dumps(out))
     return 0
 

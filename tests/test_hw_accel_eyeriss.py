@@ -106,6 +106,18 @@ def test_pool_mappings():
         build_accelerator("eyeriss", {"pool_mapping": "sparse"})
 
 
+def test_a_global_pool_maps_as_depthwise_even_under_dense_conv():
+    """A 1 x 1 output reduces each channel over the whole map: C x H x W MACs, no C x C weight
+    tensor (which would be 1504^2 x 16 words at FBNet's CIFAR head)."""
+    a = layer_arrays([_layer("adaptiveavgpool2d", (1504, 4, 4), (1504, 1, 1))])
+    assert a.is_pool[0] and (a.E[0], a.F[0]) == (1, 1)
+    for mapping in ("dense_conv", "depthwise_conv"):
+        mapped = pool_as_conv(a, mapping)
+        assert mapped.macs[0] == 1504 * 4 * 4 and (mapped.G[0], mapped.C[0]) == (1504, 1)
+    windowed = layer_arrays([_layer("avgpool2d", (64, 8, 8), (64, 4, 4))])
+    assert pool_as_conv(windowed, "dense_conv").macs[0] == 64 * 64 * 2 * 2 * 16   # 2x2, stride 2
+
+
 def test_vgg16_dram_rate_against_jssc():
     # Chen et al., JSSC 2017: VGG-16's conv layers at batch 3 take 0.0035 DRAM accesses per MAC.
     # Not calibrated (the model was fitted on AlexNet's timing and power only).
