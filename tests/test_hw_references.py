@@ -64,3 +64,24 @@ def test_the_references_come_with_the_draw_bound_and_the_genotypes(sample):
         assert 0.5 < by_model[model]["kendall_tau"] < 1
     without, _ = check_column(col, table, y, train_sizes=(10,), seed=0, draw_bound=True)
     assert not {FREE_COSTS, TREES} & {r["model"] for r in without}
+
+
+def test_the_latex_summary_carries_the_references_when_the_report_has_them(sample):
+    import pandas as pd
+
+    from sim.checkhw import REFERENCE_SUMMARY_HEADERS, SUMMARY_HEADERS, summary_table
+
+    df, table = sample
+    col = COLUMN_BY_NAME["raspi4_ms"]
+    y = df[col.name].to_numpy(float)
+    rows, _ = check_column(col, table, y, train_sizes=(10,), seed=0, draw_bound=True,
+                           archs=list(df["arch"]))
+    report = pd.DataFrame(rows)
+    summary, headers = summary_table(report)
+    assert list(headers) == list(SUMMARY_HEADERS) + list(REFERENCE_SUMMARY_HEADERS)
+    trees = report[report["model"] == TREES].iloc[0]
+    assert summary["trees_tau"].iloc[0] == trees["kendall_tau"]
+    assert summary["trees_mape"].iloc[0] == trees["mape_pct"]
+    plain, plain_headers = summary_table(report[~report["model"].isin([FREE_COSTS, TREES])])
+    assert list(plain_headers) == list(SUMMARY_HEADERS) and list(plain.columns) == list(
+        SUMMARY_HEADERS)
