@@ -27,9 +27,12 @@ import numpy as np
 from core.schema import FieldError
 from partitioner.types import LayerProfile
 
-# Ops that only relabel a tensor's shape: no kernel runs, so they cost nothing.
-NO_KERNEL_OPS = frozenset({"flatten", "view", "reshape", "identity", "dropout", "squeeze",
-                           "unsqueeze", "contiguous"})
+# Ops that only relabel a tensor (a view, or picking an element of a tuple or a slice): no
+# kernel runs, so they cost nothing. A transpose or permute is priced as the one copy its
+# consumer makes (the `contiguous`, `reshape` or `flatten` after it is then free).
+NO_KERNEL_OPS = frozenset({"flatten", "unflatten", "view", "reshape", "identity", "dropout",
+                           "squeeze", "unsqueeze", "contiguous", "expand", "expand_as",
+                           "getitem"})
 
 PRECISION_OF_DTYPE = {"float32": "fp32", "float64": "fp32", "float16": "fp16",
                       "bfloat16": "fp16", "int8": "int8", "uint8": "int8"}

@@ -47,6 +47,18 @@ def test_roofline_memory_bound_elementwise_layer_by_hand():
         max(compute_s, memory_s) + 1e-5)
 
 
+@pytest.mark.parametrize("op_type, cost_s", [
+    ("unflatten", 0.0), ("getitem", 0.0), ("expand", 0.0), ("flatten", 0.0),
+    # a transpose is the copy its consumer makes: bytes moved plus one launch
+    ("transpose", 16384 / 10e9 + 1e-5)])
+def test_views_launch_no_kernel(op_type, cost_s):
+    """BERT's head split (`unflatten`) and a tuple element (`getitem`) are views in PyTorch."""
+    view = LayerProfile(index=3, name="v", op_type=op_type, input_shapes=((32, 8, 8),),
+                        output_shape=(32, 8, 8), macs=0, params=0, param_bytes=0,
+                        input_bytes=8192, output_bytes=8192)
+    assert layer_latency_s(DEV, view, 1, "float32") == pytest.approx(cost_s)
+
+
 def test_link_energy_by_hand():
     payload = 1_000_000                            # 8 Mbit at 8 Mbps: one second
     assert LINK.uplink_transmit_s(payload) == pytest.approx(1.0)
