@@ -34,6 +34,14 @@ NO_KERNEL_OPS = frozenset({"flatten", "unflatten", "view", "reshape", "identity"
                            "squeeze", "unsqueeze", "contiguous", "expand", "expand_as",
                            "getitem"})
 
+# Multiply-accumulate op types a preset seldom names, and the one whose efficiency they take
+# when it does not: attention and batched products are GEMMs, other convolutions convolutions
+# (`default` is the elementwise loops' efficiency, 2.5-4x lower on the CPU presets).
+EFFICIENCY_FALLBACK = {**dict.fromkeys(("multiheadattention", "scaled_dot_product_attention",
+                                        "matmul", "bmm", "einsum", "baddbmm"), "linear"),
+                       **dict.fromkeys(("conv1d", "conv3d", "convtranspose1d",
+                                        "convtranspose2d"), "conv2d")}
+
 PRECISION_OF_DTYPE = {"float32": "fp32", "float64": "fp32", "float16": "fp16",
                       "bfloat16": "fp16", "int8": "int8", "uint8": "int8"}
 
@@ -186,12 +194,19 @@ class DeviceModel:
                 return self.peak_gflops[p] * 1e9
         return self.peak_gflops["fp32"] * 1e9
 
+    def efficiency_key(self, op_type: str) -> str:
+        """The op type whose efficiency (or efficiency fit) prices `op_type`: its own, else
+        its EFFICIENCY_FALLBACK's, else `default`."""
+        for key in (op_type, EFFICIENCY_FALLBACK.get(op_type)):
+            if key is not None and (key in self.efficiency_fit or key in self.efficiency):
+                return key
+        return "default"
+
     def op_efficiency(self, op_type: str, ops: float) -> float:
         """Fraction of peak an op type reaches on a layer of `ops` operations."""
-        fit = self.efficiency_fit.get(op_type)
-        if fit is not None:
-            return fit(ops)
-        return self.efficiency.get(op_type, self.efficiency["default"])
+        key = self.efficiency_key(op_type)
+        fit = self.efficiency_fit.get(key)
+        return fit(ops) if fit is not None else self.efficiency[key]
 
     def kernel_overhead_us(self, op_type: str) -> float:
         if op_type in NO_KERNEL_OPS:

@@ -5,6 +5,7 @@ import pytest
 from hwmodels.cost import DeviceTarget
 from hwmodels.device import DeviceModel, layer_latency_s
 from hwmodels.link import LinkModel
+from hwmodels.netcost import LayerTable, network_costs
 from hwmodels.presets import device_preset, link_preset
 from partitioner.profile import profile_model
 from partitioner.types import ConvShape, LayerProfile
@@ -57,6 +58,25 @@ def test_views_launch_no_kernel(op_type, cost_s):
                         output_shape=(32, 8, 8), macs=0, params=0, param_bytes=0,
                         input_bytes=8192, output_bytes=8192)
     assert layer_latency_s(DEV, view, 1, "float32") == pytest.approx(cost_s)
+
+
+@pytest.mark.parametrize("op_type, efficiency", [
+    ("matmul", 0.25), ("multiheadattention", 0.25), ("conv1d", 0.5), ("softmax", None)])
+def test_mac_op_types_a_preset_does_not_name_take_the_gemm_or_conv_efficiency(op_type,
+                                                                            efficiency):
+    """An attention product is a GEMM: the preset's `linear` efficiency, not `default` (the
+    elementwise loops'); a 1-d convolution takes `conv2d`'s."""
+    dev = DeviceModel(name="toy", kind="cpu", clock_mhz=1000, peak_gflops={"fp32": 100.0},
+                      memory_bandwidth_gbps=10.0,
+                      efficiency={"conv2d": 0.5, "linear": 0.25, "default": 0.25 / 4},
+                      launch_overhead_us=0.0, active_power_w=5.0, idle_power_w=1.0)
+    expected = efficiency or 0.25 / 4               # not a product: `default`
+    assert dev.op_efficiency(op_type, 1e9) == expected
+    layers = [LayerProfile(index=1, name="m", op_type=op_type, input_shapes=((64, 64),),
+                           output_shape=(64, 64), macs=64 ** 3, params=0, param_bytes=0,
+                           input_bytes=64 * 64 * 4, output_bytes=64 * 64 * 4)]
+    latency_s = network_costs(dev, LayerTable.from_layers([layers]))[0][0]
+    assert latency_s == pytest.approx(2 * 64 ** 3 / (100e9 * expected))
 
 
 def test_link_energy_by_hand():
