@@ -7,7 +7,11 @@ notebook (hwmodels/data/README.md), beyond the NAS-Bench-201 table:
   layer (TensorRT's fusions are not modelled);
 - the Raspberry Pi 4 and Pixel 3 presets, uncalibrated and calibrated on NAS-Bench-201
   networks, on the six FBNet examples: a search space they were not fitted to (depthwise and
-  grouped convolutions, inverted residuals, 224 x 224 inputs)."""
+  grouped convolutions, inverted residuals, 224 x 224 inputs);
+- the Titan Xp and GTX 1080 Ti presets as shipped on VGG-16 and ResNet-50 at 224 x 224 and
+  batch 1-64, against PaddlePaddle's published FP32 inference times
+  (hwmodels/data/paddle-fp32-gpu-benchmarks.csv): networks a hundred times the NAS-Bench-201
+  ones, compute bound rather than bound by per-kernel cost."""
 from __future__ import annotations
 
 import hashlib
@@ -25,6 +29,7 @@ from hwmodels.presets import device_preset
 DATA = Path(__file__).parent / "data"
 TX2_CSV = DATA / "tx2-hwnasbench-examples.csv"
 FBNET_CSV = DATA / "hwnasbench-fbnet-examples.csv"
+PADDLE_CSV = DATA / "paddle-fp32-gpu-benchmarks.csv"
 TX2_PRESET = "jetson-tx2-gpu"
 # NAS-Bench-201 columns whose presets the FBNet examples check (same names in both files)
 TRANSFER_COLUMNS = ("raspi4_ms", "pixel3_ms")
@@ -126,3 +131,30 @@ def transfer_summary(table: pd.DataFrame) -> str:
                   for k in rows.columns if k.startswith("ratio ")]
         parts.append(f"`{rows['device'].iloc[0]}` ({column}): " + ", ".join(ranges))
     return "Predicted/measured on the FBNet examples: " + "; ".join(parts) + "."
+
+
+def paddle_examples(cache_dir: str | None = None) -> pd.DataFrame:
+    """Each published PaddlePaddle FP32 time with its preset's prediction and their ratio."""
+    data = pd.read_csv(PADDLE_CSV, dtype={"input_shape": str})
+    networks = data.drop_duplicates(["model", "input_shape", "num_classes"])
+    table = _examples_table(networks, cache_dir)
+    index = {key: i for i, key in enumerate(zip(networks["model"], networks["input_shape"],
+                                                 networks["num_classes"]))}
+    rows = [index[key] for key in zip(data["model"], data["input_shape"], data["num_classes"])]
+    out = data[["device", "model", "batch_size", "latency_ms"]].rename(
+        columns={"latency_ms": "measured_ms"})
+    out["predicted_ms"] = np.nan
+    for device, group in data.groupby("device", sort=False):
+        picked = table.select([rows[i] for i in group.index])
+        lat_s = network_costs(device_preset(device), picked, group["batch_size"].to_numpy())[0]
+        out.loc[group.index, "predicted_ms"] = lat_s * 1e3
+    out["ratio"] = out["predicted_ms"] / out["measured_ms"]
+    return out
+
+
+def paddle_summary(table: pd.DataFrame) -> str:
+    """Per preset and network, the range of predicted/measured over the batch sizes."""
+    parts = [f"`{device}` {model} at batch {_span(rows['batch_size'], 'd')}: "
+             f"{_span(rows['ratio'], '.2f')}x"
+             for (device, model), rows in table.groupby(["device", "model"], sort=False)]
+    return "Predicted/measured: " + "; ".join(parts) + "."

@@ -147,6 +147,22 @@ def tx2_section(cache_dir: str | None = None) -> str:
             + "\n\n" + tx2_summary(table))
 
 
+def paddle_section(cache_dir: str | None = None) -> str:
+    """The Titan Xp and GTX 1080 Ti presets on large networks and batches
+    (hwmodels.published)."""
+    from hwmodels.published import paddle_examples, paddle_summary
+
+    table = paddle_examples(cache_dir)
+    headers = {"device": "preset", "model": "network", "batch_size": "batch",
+               "measured_ms": "measured ms", "predicted_ms": "predicted ms",
+               "ratio": "pred/meas"}
+    return ("## Large networks and batches: PaddlePaddle's FP32 figures\n\nThe GPU presets "
+            "as shipped against published FP32 inference times of VGG-16 and ResNet-50 at 224 "
+            "x 224 (`hwmodels/data/paddle-fp32-gpu-benchmarks.csv`: PaddlePaddle's float16 "
+            "benchmark, cuDNN 7.1, 1000 runs a batch).\n\n"
+            + markdown_table(table.round(3), headers) + "\n\n" + paddle_summary(table))
+
+
 def fbnet_section(names, df, table, seed: int, cache_dir: str | None = None) -> str:
     """The TensorFlow Lite presets, calibrated on NAS-Bench-201, on FBNet networks
     (hwmodels.published); empty when the report has neither column."""
@@ -219,6 +235,7 @@ def check_hw_command(args: argparse.Namespace) -> int:
     caption = report_caption(args, n_networks)
     md = caption + "\n\n" + markdown_table(table.round(3), REPORT_HEADERS)
     md += "\n\n" + targets_section(table) + "\n\n" + tx2_section(args.cache_dir)
+    md += "\n\n" + paddle_section(args.cache_dir)
     fbnet = fbnet_section(names, df, data, args.seed, args.cache_dir)
     if fbnet:
         md += "\n\n" + fbnet

@@ -82,3 +82,24 @@ def test_transfer_prices_fbnet_on_the_presets_fitted_to_nb201_draws(sample):
     assert transfer_summary(out).startswith(
         "Predicted/measured on the FBNet examples: `raspberry-pi-4` (raspi4_ms): uncalibrated ")
     assert transfer_examples(["titanxp_1_ms"], df, table).empty
+
+
+def test_large_networks_against_paddlepaddle_fp32_times():
+    """VGG-16 and ResNet-50 at 224 x 224 and batch 1-64 on the GPU presets as shipped: each
+    row is the cost model at that batch, and the ranges are the ones the docs state."""
+    from hwmodels.published import PADDLE_CSV, paddle_examples, paddle_summary
+
+    table = paddle_examples()
+    assert len(table) == len(pd.read_csv(PADDLE_CSV)) == 23
+    row = table[(table["device"] == "gtx-1080-ti") & (table["model"] == "resnet50")
+                & (table["batch_size"] == 64)].iloc[0]
+    layers = profile_model("resnet50", (3, 224, 224), num_classes=102).layers
+    lat = network_costs(device_preset("gtx-1080-ti"), LayerTable.from_layers([layers]), 64)[0]
+    assert row["predicted_ms"] == pytest.approx(lat[0] * 1e3, rel=1e-9)
+    spans = {key: (rows["ratio"].min(), rows["ratio"].max())
+             for key, rows in table.groupby(["device", "model"])}
+    assert spans[("titan-xp", "vgg16")] == pytest.approx((0.87, 1.17), abs=0.006)
+    assert spans[("titan-xp", "resnet50")] == pytest.approx((0.93, 1.25), abs=0.006)
+    assert spans[("gtx-1080-ti", "vgg16")] == pytest.approx((1.10, 1.16), abs=0.006)
+    assert spans[("gtx-1080-ti", "resnet50")] == pytest.approx((1.00, 1.42), abs=0.006)
+    assert paddle_summary(table).startswith("Predicted/measured: `titan-xp` vgg16 at batch 1-16")
