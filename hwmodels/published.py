@@ -7,7 +7,8 @@ notebook (hwmodels/data/README.md), beyond the NAS-Bench-201 table:
   layer (TensorRT's fusions are not modelled);
 - the Raspberry Pi 4 and Pixel 3 presets, uncalibrated and calibrated on NAS-Bench-201
   networks, on the six FBNet examples: a search space they were not fitted to (depthwise and
-  grouped convolutions, inverted residuals, 224 x 224 inputs);
+  grouped convolutions, inverted residuals, 224 x 224 inputs), and the Pixel 3 on MobileNet v1
+  as TensorFlow Lite's own benchmark page measures it;
 - the Titan Xp and GTX 1080 Ti presets as shipped on VGG-16 and ResNet-50 at 224 x 224 and
   batch 1-64, against PaddlePaddle's published FP32 inference times
   (hwmodels/data/paddle-fp32-gpu-benchmarks.csv): networks a hundred times the NAS-Bench-201
@@ -30,6 +31,7 @@ DATA = Path(__file__).parent / "data"
 TX2_CSV = DATA / "tx2-hwnasbench-examples.csv"
 FBNET_CSV = DATA / "hwnasbench-fbnet-examples.csv"
 PADDLE_CSV = DATA / "paddle-fp32-gpu-benchmarks.csv"
+TFLITE_CSV = DATA / "tflite-pixel3-benchmarks.csv"
 TX2_PRESET = "jetson-tx2-gpu"
 # NAS-Bench-201 columns whose presets the FBNet examples check (same names in both files)
 TRANSFER_COLUMNS = ("raspi4_ms", "pixel3_ms")
@@ -95,20 +97,30 @@ def tx2_summary(table: pd.DataFrame) -> str:
     return "The preset predicts " + "; ".join(parts) + "."
 
 
+def transfer_data() -> pd.DataFrame:
+    """The networks measured on the TensorFlow Lite devices outside NAS-Bench-201: the FBNet
+    examples (Pi 4 and Pixel 3) and TensorFlow Lite's Pixel 3 benchmark (no Pi 4 figure)."""
+    columns = ["model", "dataset", "input_shape", "num_classes", *TRANSFER_COLUMNS]
+    frames = [pd.read_csv(path, dtype={"input_shape": str}) for path in (FBNET_CSV, TFLITE_CSV)]
+    return pd.concat([f.reindex(columns=columns) for f in frames], ignore_index=True)
+
+
 def transfer_examples(names: list[str], nb201: pd.DataFrame, nb201_table: LayerTable,
                       seed: int = 0, cache_dir: str | None = None) -> pd.DataFrame:
-    """The FBNet examples' measured latency on each TRANSFER_COLUMNS column among `names`, and
-    predicted/measured for its preset uncalibrated and calibrated on the NAS-Bench-201
-    networks of seed `seed`'s draws of 10 and 100 (as `sim check-hw` draws them)."""
+    """Each transfer_data network's measured latency on each TRANSFER_COLUMNS column among
+    `names` that measures it, and predicted/measured for its preset uncalibrated and calibrated
+    on the NAS-Bench-201 networks of seed `seed`'s draws of 10 and 100 (as `sim check-hw`
+    draws them)."""
     from hwmodels.validate import COLUMN_BY_NAME, calibration_draw
 
-    data = pd.read_csv(FBNET_CSV, dtype={"input_shape": str})
-    table = _examples_table(data, cache_dir)
+    data = transfer_data()
     rows = []
     for name in (n for n in names if n in TRANSFER_COLUMNS):
         col, y = COLUMN_BY_NAME[name], nb201[name].to_numpy(dtype=float)
         base = device_preset(col.device)
-        measured = data[name].to_numpy(dtype=float)
+        measured_on = data[data[name].notna()].reset_index(drop=True)
+        table = _examples_table(measured_on, cache_dir)
+        measured = measured_on[name].to_numpy(dtype=float)
         ratios = {"uncalibrated": network_costs(base, table)[0] * 1e3 / measured}
         for n in (10, 100):
             if n < len(y):
@@ -116,9 +128,9 @@ def transfer_examples(names: list[str], nb201: pd.DataFrame, nb201_table: LayerT
                 fit = fit_networks(base, nb201_table.select(train), np.ones(n, dtype=int),
                                    y[train])
                 ratios[f"calibrated on {n}"] = network_costs(fit.device, table)[0] * 1e3 / measured
-        for i, model in enumerate(data["model"]):
+        for i, model in enumerate(measured_on["model"]):
             rows.append({"column": name, "device": col.device, "model": model,
-                         "dataset": data["dataset"].iloc[i], "measured_ms": measured[i],
+                         "dataset": measured_on["dataset"].iloc[i], "measured_ms": measured[i],
                          **{f"ratio {k}": v[i] for k, v in ratios.items()}})
     return pd.DataFrame(rows)
 
@@ -130,7 +142,7 @@ def transfer_summary(table: pd.DataFrame) -> str:
         ranges = [f"{k.removeprefix('ratio ')} {_span(rows[k], '.2f')}x"
                   for k in rows.columns if k.startswith("ratio ")]
         parts.append(f"`{rows['device'].iloc[0]}` ({column}): " + ", ".join(ranges))
-    return "Predicted/measured on the FBNet examples: " + "; ".join(parts) + "."
+    return "Predicted/measured on these networks: " + "; ".join(parts) + "."
 
 
 def paddle_examples(cache_dir: str | None = None) -> pd.DataFrame:

@@ -141,6 +141,8 @@ register("resnet18", f"{_CLASSIC}:resnet18", (3, 224, 224), 1000,
          "ResNet-18 (torchvision layout, skip connections)")
 register("resnet50", "partitioner.models.cnn:resnet50", (3, 224, 224), 1000,
          "ResNet-50 v1.5 (torchvision layout)")
+register("mobilenet_v1", "partitioner.models.cnn:mobilenet_v1", (3, 224, 224), 1000,
+         "MobileNet v1 1.0 (TensorFlow's reference layout, ReLU6)")
 register("mobilenetv2", "partitioner.models.cnn:mobilenetv2", (3, 224, 224), 1000,
          "MobileNetV2 (torchvision layout)")
 register("efficientnet_b0", "partitioner.models.cnn:efficientnet_b0", (3, 224, 224), 1000,

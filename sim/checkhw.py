@@ -164,7 +164,7 @@ def paddle_section(cache_dir: str | None = None) -> str:
 
 
 def fbnet_section(names, df, table, seed: int, cache_dir: str | None = None) -> str:
-    """The TensorFlow Lite presets, calibrated on NAS-Bench-201, on FBNet networks
+    """The TensorFlow Lite presets, calibrated on NAS-Bench-201, on other networks
     (hwmodels.published); empty when the report has neither column."""
     from hwmodels.published import transfer_examples, transfer_summary
 
@@ -175,11 +175,13 @@ def fbnet_section(names, df, table, seed: int, cache_dir: str | None = None) -> 
                "dataset": "data set", "measured_ms": "measured ms",
                **{c: c.replace("ratio ", "pred/meas: ") for c in transfer.columns
                   if c.startswith("ratio ")}}
-    return (f"## Another search space: HW-NAS-Bench's FBNet examples\n\nThe presets "
-            f"uncalibrated and calibrated on seed {seed}'s NAS-Bench-201 draws, against six FBNet "
-            f"networks measured on the same devices (`hwmodels/data/hwnasbench-fbnet-examples"
-            f".csv`; depthwise and grouped convolutions, inverted residuals, 32 x 32 and 224 x "
-            f"224 inputs, none of which the NAS-Bench-201 networks have).\n\n"
+    return (f"## Other networks on the TensorFlow Lite devices\n\nThe presets uncalibrated "
+            f"and calibrated on seed {seed}'s NAS-Bench-201 draws, against six FBNet networks "
+            f"measured on the same devices (`hwmodels/data/hwnasbench-fbnet-examples.csv`; "
+            f"depthwise and grouped convolutions, inverted residuals, 32 x 32 and 224 x 224 "
+            f"inputs, none of which the NAS-Bench-201 networks have) and MobileNet v1 on the "
+            f"Pixel 3 as TensorFlow Lite's benchmark page gives it (CPU, 4 threads; "
+            f"`hwmodels/data/tflite-pixel3-benchmarks.csv`).\n\n"
             + markdown_table(transfer.round(3), headers) + "\n\n" + transfer_summary(transfer))
 
 

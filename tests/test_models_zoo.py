@@ -27,6 +27,17 @@ def test_published_parameters_exactly_and_macs_within_one_percent(name):
     assert g.total_macs == pytest.approx(macs, rel=0.01)
 
 
+def test_mobilenet_v1_matches_the_paper():
+    """Howard et al. 2017, Table 8: 1.0 MobileNet-224 has 569 million mult-adds and 4.2 million
+    parameters (counted here without batch norm's running statistics, which are buffers)."""
+    g = profile_model("mobilenet_v1")
+    assert g.total_macs == pytest.approx(569e6, rel=0.001)
+    assert _params(g) == pytest.approx(4.2e6, rel=0.01)
+    depthwise = [layer for layer in g.layers if layer.conv is not None
+                 and layer.conv.groups == layer.conv.in_channels > 1]
+    assert len(depthwise) == 13
+
+
 def test_efficientnet_b0_matches_torchvision():
     # torchvision: num_params 5,288,548 and GFLOPS 0.39 (two significant digits, so the
     # figure itself stands for 0.385..0.395); the paper (Tan & Le 2019, Table 2) says 0.39B.

@@ -14,7 +14,8 @@ ZOO = MODELS.names()
 # cut validity are unchanged. The full-size check is marked slow.
 SPLIT_SMALL = {"vgg16": ((3, 64, 64), 0.25), "alexnet": ((3, 96, 96), 0.25),
                "resnet18": ((3, 64, 64), 0.25), "resnet50": ((3, 64, 64), 0.25),
-               "mobilenetv2": ((3, 64, 64), 0.25), "efficientnet_b0": ((3, 64, 64), 0.25),
+               "mobilenetv2": ((3, 64, 64), 0.25), "mobilenet_v1": ((3, 64, 64), 0.25),
+               "efficientnet_b0": ((3, 64, 64), 0.25),
                "vit_b16": ((3, 32, 32), 0.25), "vit_tiny": ((3, 32, 32), 0.5),
                "bert_base": ((16,), 0.25)}
 

@@ -1,4 +1,5 @@
-"""ResNet-50, MobileNetV2 and EfficientNet-B0 in torchvision's layer layout (BSD-3-Clause).
+"""ResNet-50, MobileNetV2 and EfficientNet-B0 in torchvision's layer layout (BSD-3-Clause), and
+MobileNet v1 (1.0, 224) as TensorFlow's reference model builds it (torchvision has none).
 
 Written from the papers and torchvision's published architecture tables, so that parameter
 counts equal torchvision's (`num_params` on its model pages) and MACs its `GFLOPS` figures,
@@ -116,6 +117,34 @@ class MobileNetV2(nn.Module):
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
 
 
+# ----------------------------------------------------------------------------- MobileNet v1
+# (stride, output channels) of the 13 depthwise-separable blocks (Howard et al. 2017, Table 1;
+# the last block's stride is 1, as in TensorFlow's model, which the paper's table misprints)
+_MBV1 = ((1, 64), (2, 128), (1, 128), (2, 256), (1, 256), (2, 512), *((1, 512),) * 5,
+         (2, 1024), (1, 1024))
+
+
+class MobileNetV1(nn.Module):
+    """A 3x3 stride-2 conv to 32 channels, then per block a 3x3 depthwise conv and a 1x1 conv,
+    each with batch norm and ReLU6 (TensorFlow's activation); global pool; classifier."""
+
+    def __init__(self, cin: int, num_classes: int, width: float) -> None:
+        super().__init__()
+        prev = _w(32, width, 8)
+        features: list[nn.Module] = [conv_bn_act(cin, prev, 3, 2, act=nn.ReLU6)]
+        for stride, c in _MBV1:
+            out = _w(c, width, 8)
+            features += [conv_bn_act(prev, prev, 3, stride, groups=prev, act=nn.ReLU6),
+                         conv_bn_act(prev, out, 1, act=nn.ReLU6)]
+            prev = out
+        self.features = nn.Sequential(*features)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(prev, num_classes)
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+
 # ----------------------------------------------------------------------------- EfficientNet-B0
 class SqueezeExcitation(nn.Module):
     def __init__(self, channels: int, squeeze: int) -> None:
@@ -174,6 +203,10 @@ class EfficientNetB0(nn.Module):
 # ----------------------------------------------------------------------------- zoo factories
 def resnet50(shape: tuple[int, ...], num_classes: int, width: float) -> nn.Module:
     return ResNet50(shape[0], num_classes, width)
+
+
+def mobilenet_v1(shape: tuple[int, ...], num_classes: int, width: float) -> nn.Module:
+    return MobileNetV1(shape[0], num_classes, width)
 
 
 def mobilenetv2(shape: tuple[int, ...], num_classes: int, width: float) -> nn.Module:
