@@ -1,18 +1,19 @@
-"""Presets against the whole-network measurements HW-NAS-Bench prints in its own example
-notebook (hwmodels/data/README.md), beyond the NAS-Bench-201 table:
-- the Jetson TX2 preset (`sim run`'s edge) on nine NAS-Bench-201 and six FBNet-space examples,
-  latency and module energy: the only whole-network TX2 measurements in public files. They are
-  TensorRT runs at batch 1 and the energy is the whole module's input power times the latency,
-  so each network is priced on the preset as shipped (default power mode), over every profiled
-  layer (TensorRT's fusions are not modelled);
+"""Presets against published whole-network measurements beyond the NAS-Bench-201 table
+(provenance in hwmodels/data/README.md):
+- the Jetson TX2 preset (`sim run`'s edge) on the nine NAS-Bench-201 and six FBNet-space
+  examples HW-NAS-Bench's notebook prints, latency and module energy: the only whole-network
+  TX2 measurements in public files. They are TensorRT runs at batch 1 and the energy is the
+  whole module's input power times the latency, so each network is priced on the preset as
+  shipped (default power mode), over every profiled layer (TensorRT's fusions are not
+  modelled);
 - the Raspberry Pi 4 and Pixel 3 presets, uncalibrated and calibrated on NAS-Bench-201
   networks, on the six FBNet examples: a search space they were not fitted to (depthwise and
   grouped convolutions, inverted residuals, 224 x 224 inputs), and the Pixel 3 on MobileNet v1
   as TensorFlow Lite's own benchmark page measures it;
 - the Titan Xp and GTX 1080 Ti presets as shipped on VGG-16 and ResNet-50 at 224 x 224 and
   batch 1-64, against PaddlePaddle's published FP32 inference times
-  (hwmodels/data/paddle-fp32-gpu-benchmarks.csv): networks a hundred times the NAS-Bench-201
-  ones, compute bound rather than bound by per-kernel cost."""
+  (hwmodels/data/paddle-fp32-gpu-benchmarks.csv): networks 20-2,000 times the NAS-Bench-201
+  ones in MACs, compute bound rather than bound by per-kernel cost."""
 from __future__ import annotations
 
 import hashlib
