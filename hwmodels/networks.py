@@ -200,6 +200,15 @@ def cached_table(key: dict, build: Callable[[], LayerTable],
     return table
 
 
+def profiles_table(models: Sequence[str], profiles: Sequence[Sequence[LayerProfile]]
+                   ) -> LayerTable:
+    """One LayerTable of these networks' profiles, each with its converter removals
+    (hwmodels.folding; the cache stores them with the table)."""
+    return LayerTable.from_layers(profiles, [
+        converter_removed(m, [layer.op_type for layer in layers])
+        for m, layers in zip(models, profiles)])
+
+
 def network_table(nets: NetworkList, path: str | Path = "MODELS.csv",
                   cache_dir: str | None = None, use_cache: bool = True) -> LayerTable:
     """One LayerTable row block per CSV row (rows naming the same network share a profile)."""
@@ -210,10 +219,7 @@ def network_table(nets: NetworkList, path: str | Path = "MODELS.csv",
         rows_of = {}
         for i, spec in enumerate(specs, start=1):
             rows_of.setdefault(spec, i)
-        profiles = _profile_checked(unique, rows_of, path)
-        return LayerTable.from_layers(profiles, [
-            converter_removed(m, [layer.op_type for layer in layers])
-            for (m, _), layers in zip(unique, profiles)])
+        return profiles_table([m for m, _ in unique], _profile_checked(unique, rows_of, path))
 
     if use_cache:
         table = cached_table({"kind": "network-table", "networks": hashlib.sha256(

@@ -17,15 +17,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from hwmodels.calibrate_net import fit_networks
-from hwmodels.folding import converter_removed
 from hwmodels.netcost import LayerTable, network_costs
-from hwmodels.networks import cached_table
+from hwmodels.networks import cached_table, profiles_table
 from hwmodels.presets import device_preset
 
 DATA = Path(__file__).parent / "data"
@@ -38,21 +38,25 @@ TX2_PRESET = "jetson-tx2-gpu"
 TRANSFER_COLUMNS = ("raspi4_ms", "pixel3_ms")
 
 
-def _profiles(data: pd.DataFrame) -> LayerTable:
+def _profiles(networks: list[tuple[str, str, int]]) -> LayerTable:
     from partitioner.profile import profile_model    # torch: only when not cached
 
     layers = [profile_model(model, tuple(int(d) for d in shape.split(",")),
-                            num_classes=int(classes)).layers
-              for model, shape, classes in zip(data["model"], data["input_shape"],
-                                               data["num_classes"])]
-    return LayerTable.from_layers(layers, [converter_removed(m, [x.op_type for x in ls])
-                                           for m, ls in zip(data["model"], layers)])
+                            num_classes=classes).layers for model, shape, classes in networks]
+    return profiles_table([model for model, _, _ in networks], layers)
 
 
 def _examples_table(data: pd.DataFrame, cache_dir: str | None) -> LayerTable:
-    key = {"kind": "published-examples", "networks": hashlib.sha256(
-        data[["model", "input_shape", "num_classes"]].to_csv().encode()).hexdigest()}
-    return cached_table(key, lambda: _profiles(data), cache_dir)
+    """The profiles of `data`'s rows (`model`, `input_shape`, `num_classes`) in row order, each
+    distinct network profiled once."""
+    rows = [(m, s, int(c)) for m, s, c in zip(data["model"], data["input_shape"],
+                                              data["num_classes"])]
+    unique = list(dict.fromkeys(rows))
+    key = {"kind": "published-examples",
+           "networks": hashlib.sha256(json.dumps(unique).encode()).hexdigest()}
+    table = cached_table(key, lambda: _profiles(unique), cache_dir)
+    index = {network: k for k, network in enumerate(unique)}
+    return table.select([index[r] for r in rows])
 
 
 def tx2_data() -> pd.DataFrame:
@@ -149,16 +153,12 @@ def transfer_summary(table: pd.DataFrame) -> str:
 def paddle_examples(cache_dir: str | None = None) -> pd.DataFrame:
     """Each published PaddlePaddle FP32 time with its preset's prediction and their ratio."""
     data = pd.read_csv(PADDLE_CSV, dtype={"input_shape": str})
-    networks = data.drop_duplicates(["model", "input_shape", "num_classes"])
-    table = _examples_table(networks, cache_dir)
-    index = {key: i for i, key in enumerate(zip(networks["model"], networks["input_shape"],
-                                                 networks["num_classes"]))}
-    rows = [index[key] for key in zip(data["model"], data["input_shape"], data["num_classes"])]
+    table = _examples_table(data, cache_dir)
     out = data[["device", "model", "batch_size", "latency_ms"]].rename(
         columns={"latency_ms": "measured_ms"})
     out["predicted_ms"] = np.nan
     for device, group in data.groupby("device", sort=False):
-        picked = table.select([rows[i] for i in group.index])
+        picked = table.select(group.index.to_numpy())
         lat_s = network_costs(device_preset(device), picked, group["batch_size"].to_numpy())[0]
         out.loc[group.index, "predicted_ms"] = lat_s * 1e3
     out["ratio"] = out["predicted_ms"] / out["measured_ms"]
