@@ -10,7 +10,7 @@ from hwmodels.netcost import LayerTable, network_costs
 from hwmodels.presets import device_preset
 from hwmodels.published import (FBNET_CSV, TX2_CSV, TX2_PRESET, transfer_examples,
                                 transfer_summary, tx2_examples, tx2_summary)
-from hwmodels.validate import DATA_CSV, data_table, load_data
+from hwmodels.validate import DATA_CSV
 from partitioner.profile import profile_model
 
 
@@ -52,14 +52,8 @@ def test_prediction_is_the_cost_model_of_the_shipped_preset():
     assert "; on the 6 FBNet examples " in summary
 
 
-@pytest.fixture(scope="module")
-def sample():
-    df = load_data(500, seed=0)
-    return df, data_table(df)
-
-
-def test_transfer_prices_fbnet_on_the_presets_fitted_to_nb201_draws(sample):
-    df, table = sample
+def test_transfer_prices_fbnet_on_the_presets_fitted_to_nb201_draws(nb201_sample):
+    df, table = nb201_sample
     out = transfer_examples(["titanxp_1_ms", "raspi4_ms", "pixel3_ms"], df, table, seed=0)
     # the FBNet six on both devices, and TensorFlow Lite's MobileNet v1 on the Pixel 3 only
     assert out["column"].tolist() == ["raspi4_ms"] * 6 + ["pixel3_ms"] * 7

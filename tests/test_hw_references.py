@@ -6,14 +6,7 @@ import pytest
 from hwmodels.presets import device_preset
 from hwmodels.references import (FOLDS, boosted_trees_ms, edge_categories, free_layer_costs_ms,
                                  reference_folds)
-from hwmodels.validate import (COLUMN_BY_NAME, FREE_COSTS, TREES, check_column, data_table,
-                               load_data)
-
-
-@pytest.fixture(scope="module")
-def sample():
-    df = load_data(500, seed=0)
-    return df, data_table(df)
+from hwmodels.validate import COLUMN_BY_NAME, FREE_COSTS, TREES, check_column, load_data
 
 
 def test_folds_cut_every_network_into_one_fold_of_near_equal_size():
@@ -30,10 +23,10 @@ def test_edge_categories_in_genotype_order():
     assert edge_categories([arch]).tolist() == [[4, 2, 1, 0, 3, 0]]
 
 
-def test_free_layer_costs_recover_an_additive_latency_held_out(sample):
+def test_free_layer_costs_recover_an_additive_latency_held_out(nb201_sample):
     """Latency = 0.2 ms + a made-up cost per distinct layer: the costs learned from four folds
     predict the fifth exactly."""
-    df, table = sample
+    df, table = nb201_sample
     device = device_preset("titan-xp")
     counts = table.kind_counts(device).toarray()
     costs_ms = np.random.default_rng(1).uniform(0.001, 0.05, counts.shape[1])
@@ -52,31 +45,30 @@ def test_boosted_trees_learn_a_function_of_the_edges_held_out():
     assert np.median(np.abs(pred / y - 1)) < 0.01
 
 
-def test_the_references_come_with_the_draw_bound_and_the_genotypes(sample):
-    df, table = sample
-    col = COLUMN_BY_NAME["titanxp_32_ms"]
-    y = df[col.name].to_numpy(float)
-    rows, _ = check_column(col, table, y, train_sizes=(10,), seed=0, draw_bound=True,
-                           archs=list(df["arch"]))
-    by_model = {r["model"]: r for r in rows}
+def _report_rows(nb201_sample, column: str, with_archs: bool = True) -> list[dict]:
+    """check_column's rows for one column of the sample, with the draw bound (and, given the
+    genotypes, the references)."""
+    df, table = nb201_sample
+    archs = list(df["arch"]) if with_archs else None
+    return check_column(COLUMN_BY_NAME[column], table, df[column].to_numpy(float),
+                        train_sizes=(10,), seed=0, draw_bound=True, archs=archs)[0]
+
+
+def test_the_references_come_with_the_draw_bound_and_the_genotypes(nb201_sample):
+    by_model = {r["model"]: r for r in _report_rows(nb201_sample, "titanxp_32_ms")}
     for model in (FREE_COSTS, TREES):
         assert by_model[model]["train_networks"] == 400
         assert 0.5 < by_model[model]["kendall_tau"] < 1
-    without, _ = check_column(col, table, y, train_sizes=(10,), seed=0, draw_bound=True)
+    without = _report_rows(nb201_sample, "titanxp_32_ms", with_archs=False)
     assert not {FREE_COSTS, TREES} & {r["model"] for r in without}
 
 
-def test_the_latex_summary_carries_the_references_when_the_report_has_them(sample):
+def test_the_latex_summary_carries_the_references_when_the_report_has_them(nb201_sample):
     import pandas as pd
 
     from sim.checkhw import REFERENCE_SUMMARY_HEADERS, SUMMARY_HEADERS, summary_table
 
-    df, table = sample
-    col = COLUMN_BY_NAME["raspi4_ms"]
-    y = df[col.name].to_numpy(float)
-    rows, _ = check_column(col, table, y, train_sizes=(10,), seed=0, draw_bound=True,
-                           archs=list(df["arch"]))
-    report = pd.DataFrame(rows)
+    report = pd.DataFrame(_report_rows(nb201_sample, "raspi4_ms"))
     summary, headers = summary_table(report)
     assert list(headers) == list(SUMMARY_HEADERS) + list(REFERENCE_SUMMARY_HEADERS)
     trees = report[report["model"] == TREES].iloc[0]

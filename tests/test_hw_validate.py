@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import kendalltau
 
 from hwmodels.validate import (COLUMN_BY_NAME, DATA_CSV, ceiling_over_all, check_column,
-                               data_table, load_data, measurement_drift, metrics, noise_ceiling,
+                               measurement_drift, metrics, noise_ceiling,
                                twin_mape, twin_pairs)
 
 
@@ -89,12 +89,6 @@ def test_twin_mape_floor_by_hand_and_attained_by_predicting_the_smaller_twin():
     assert np.isnan(twin_mape(y, y, pairs[:10])["mape_floor_pct"])    # too few pairs
 
 
-@pytest.fixture(scope="module")
-def sample():
-    df = load_data(500, seed=0)
-    return df, data_table(df)
-
-
 def _rows(sample, column):
     df, table = sample
     rows, _ = check_column(COLUMN_BY_NAME[column], table, df[column].to_numpy(float),
@@ -102,12 +96,12 @@ def _rows(sample, column):
     return {r["model"]: r for r in rows}
 
 
-def test_guard_titan_xp_batch_1(sample):
+def test_guard_titan_xp_batch_1(nb201_sample):
     """Regression guard (issue 14, point 7). Reached on this sample (500 networks, seed 0;
     fit on 10 of them, evaluated on the other 490): calibrated tau 0.878 (0.880 while float
     rounding broke the model's ties), MAPE 3.8 %; uncalibrated median ratio 0.73. Margins:
     0.018 in tau, 1.2 points of MAPE."""
-    rows = _rows(sample, "titanxp_1_ms")
+    rows = _rows(nb201_sample, "titanxp_1_ms")
     assert rows["preset calibrated"]["kendall_tau"] >= 0.86
     assert rows["preset calibrated"]["mape_pct"] <= 5.0
     assert 0.67 <= rows["preset (uncalibrated)"]["median_ratio"] <= 1.5
@@ -122,8 +116,8 @@ def test_guard_titan_xp_batch_1(sample):
 # (baseline 0.642), MAPE 7.3 % (baseline 36.1 %). Margins: 0.02 in tau, 2 points of MAPE.
 @pytest.mark.parametrize("column, tau_min, mape_max_pct",
                          [("raspi4_ms", 0.875, 12.5), ("pixel3_ms", 0.88, 9.3)])
-def test_guard_tflite_columns(sample, column, tau_min, mape_max_pct):
-    rows = _rows(sample, column)
+def test_guard_tflite_columns(nb201_sample, column, tau_min, mape_max_pct):
+    rows = _rows(nb201_sample, column)
     calibrated, lsq = rows["preset calibrated"], rows["baseline: LSQ (kernels, MACs)"]
     assert calibrated["kendall_tau"] >= tau_min
     assert calibrated["mape_pct"] <= mape_max_pct
@@ -180,14 +174,14 @@ def test_measurement_drift_by_hand():
     assert measurement_drift(pred, meas, first)["mape_drift_removed_pct"] == pytest.approx(0.0)
 
 
-def test_draw_bound_recovers_a_scale_from_the_draw(sample):
+def test_draw_bound_recovers_a_scale_from_the_draw(nb201_sample):
     """Measurements that are the preset's own predictions times 1.7: the all-network fit finds
     the shape, one scale from each draw of 10 puts it back, so the bound is exact; the rows
     sit beside the calibrated ones."""
     from hwmodels.netcost import network_costs
     from hwmodels.presets import device_preset
 
-    df, table = sample
+    df, table = nb201_sample
     col = COLUMN_BY_NAME["titanxp_1_ms"]
     y = 1.7 * network_costs(device_preset(col.device), table, 1)[0] * 1e3
     rows, _ = check_column(col, table, y, train_sizes=(10,), seed=0, draw_bound=True)
