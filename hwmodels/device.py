@@ -194,19 +194,25 @@ class DeviceModel:
                 return self.peak_gflops[p] * 1e9
         return self.peak_gflops["fp32"] * 1e9
 
-    def efficiency_key(self, op_type: str) -> str:
-        """The op type whose efficiency (or efficiency fit) prices `op_type`: its own, else
-        its EFFICIENCY_FALLBACK's, else `default`."""
+    def _efficiency_of(self, op_type: str) -> tuple[Regression | None, float]:
+        """The fit or the figure that prices `op_type`: its own, else its EFFICIENCY_FALLBACK's,
+        else `default`."""
         for key in (op_type, EFFICIENCY_FALLBACK.get(op_type)):
             if key is not None and (key in self.efficiency_fit or key in self.efficiency):
-                return key
-        return "default"
+                return self.efficiency_fit.get(key), self.efficiency.get(key, 0.0)
+        return None, self.efficiency["default"]
+
+    def op_efficiencies(self, op_type: str, ops: np.ndarray) -> np.ndarray:
+        """Fraction of peak an op type reaches on layers of `ops` operations each."""
+        fit, value = self._efficiency_of(op_type)
+        ops = np.asarray(ops, dtype=float)
+        return fit.many(ops) if fit is not None else np.full(ops.shape, value)
 
     def op_efficiency(self, op_type: str, ops: float) -> float:
-        """Fraction of peak an op type reaches on a layer of `ops` operations."""
-        key = self.efficiency_key(op_type)
-        fit = self.efficiency_fit.get(key)
-        return fit(ops) if fit is not None else self.efficiency[key]
+        """Fraction of peak an op type reaches on a layer of `ops` operations (the scalar
+        path: per-layer costs call it for every layer)."""
+        fit, value = self._efficiency_of(op_type)
+        return fit(ops) if fit is not None else value
 
     def kernel_overhead_us(self, op_type: str) -> float:
         if op_type in NO_KERNEL_OPS:

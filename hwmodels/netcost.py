@@ -176,9 +176,7 @@ def layer_latencies_s(device: DeviceModel, table: LayerTable, batch_size: int,
     eff = np.empty_like(ops)
     for code, op in enumerate(table.op_types):
         m = table.op_code == code
-        key = device.efficiency_key(op)
-        fit = device.efficiency_fit.get(key)
-        eff[m] = fit.many(ops[m]) if fit is not None else device.efficiency[key]
+        eff[m] = device.op_efficiencies(op, ops[m])
     compute_s = ops / (device.peak_flops(dtype) * eff)
     memory_s = (batch_size * table.act_bytes + table.param_bytes) / device.achieved_bandwidth_bps
     overhead_s = _per_op(table, device.kernel_overhead_us) * 1e-6
