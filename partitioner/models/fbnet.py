@@ -20,13 +20,12 @@ from __future__ import annotations
 
 from torch import nn
 
+from partitioner.models.cnn import conv_bn_act
 from partitioner.models.fbnet_arch import (SETTINGS, STAGE_BLOCKS, STAGE_CHANNELS,
                                           STEM_CHANNELS, parse_ops)
 
-def conv_bn(c_in: int, c_out: int, kernel: int, stride: int, groups: int = 1) -> list:
-    # padding keeps h_out = h_in / stride, as HW-NAS-Bench's ceil((k - stride) / 2)
-    return [nn.Conv2d(c_in, c_out, kernel, stride, -(-(kernel - stride) // 2), groups=groups,
-                      bias=False), nn.BatchNorm2d(c_out)]
+# conv_bn_act pads (k - 1) // 2, which for the odd kernels here (1, 3, 5) at stride 1 or 2 is
+# HW-NAS-Bench's ceil((k - stride) / 2): the same shapes.
 
 
 class ChannelShuffle(nn.Module):
@@ -46,9 +45,9 @@ class InvertedResidual(nn.Module):
         super().__init__()
         mid = c_in * expansion
         shuffle = [ChannelShuffle(groups)] if groups > 1 else []
-        self.body = nn.Sequential(*conv_bn(c_in, mid, 1, 1, groups), nn.ReLU(), *shuffle,
-                                  *conv_bn(mid, mid, kernel, stride, mid), nn.ReLU(),
-                                  *conv_bn(mid, c_out, 1, 1, groups))
+        self.body = nn.Sequential(conv_bn_act(c_in, mid, 1, groups=groups), *shuffle,
+                                  conv_bn_act(mid, mid, kernel, stride, groups=mid),
+                                  conv_bn_act(mid, c_out, 1, groups=groups, act=None))
         self.residual = c_in == c_out and stride == 1
 
     def forward(self, x):
@@ -59,7 +58,7 @@ class InvertedResidual(nn.Module):
 class Skip(nn.Module):
     def __init__(self, c_in: int, c_out: int, stride: int) -> None:
         super().__init__()
-        self.body = (nn.Sequential(*conv_bn(c_in, c_out, 1, stride), nn.ReLU())
+        self.body = (conv_bn_act(c_in, c_out, 1, stride)
                      if stride != 1 or c_in != c_out else None)
 
     def forward(self, x):
@@ -84,8 +83,7 @@ class FBNet(nn.Module):
         super().__init__()
         stem_stride, strides, head = SETTINGS[setting]
         head = scaled(head, width)
-        self.stem = nn.Sequential(*conv_bn(in_channels, scaled(STEM_CHANNELS, width), 3,
-                                           stem_stride), nn.ReLU())
+        self.stem = conv_bn_act(in_channels, scaled(STEM_CHANNELS, width), 3, stem_stride)
         layers, c_in, names = [], scaled(STEM_CHANNELS, width), iter(blocks)
         for n, c_out, stride in zip(STAGE_BLOCKS, (scaled(c, width) for c in STAGE_CHANNELS),
                                     strides):
@@ -93,7 +91,7 @@ class FBNet(nn.Module):
                 layers.append(make_block(next(names), c_in, c_out, stride if i == 0 else 1))
                 c_in = c_out
         self.blocks = nn.Sequential(*layers)
-        self.head = nn.Sequential(*conv_bn(c_in, head, 1, 1), nn.ReLU())
+        self.head = conv_bn_act(c_in, head, 1)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(head, num_classes)
 
