@@ -10,8 +10,8 @@
   networks, on the six FBNet examples: a search space they were not fitted to (depthwise and
   grouped convolutions, inverted residuals, 224 x 224 inputs), and the Pixel 3 on MobileNet v1
   as TensorFlow Lite's own benchmark page measures it;
-- the Titan Xp and GTX 1080 Ti presets as shipped on VGG-16 and ResNet-50 at 224 x 224 and
-  batch 1-64, against PaddlePaddle's published FP32 inference times
+- the Titan Xp, GTX 1080 Ti and V100 presets as shipped on VGG-16 and ResNet-50 at 224 x 224
+  and batch 1-128, against PaddlePaddle's published FP32 inference times
   (hwmodels/data/paddle-fp32-gpu-benchmarks.csv): networks 20-2,000 times the NAS-Bench-201
   ones in MACs, compute bound rather than bound by per-kernel cost."""
 from __future__ import annotations

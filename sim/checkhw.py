@@ -148,7 +148,7 @@ def tx2_section(cache_dir: str | None = None) -> str:
 
 
 def paddle_section(cache_dir: str | None = None) -> str:
-    """The Titan Xp and GTX 1080 Ti presets on large networks and batches
+    """The Titan Xp, GTX 1080 Ti and V100 presets on large networks and batches
     (hwmodels.published)."""
     from hwmodels.published import paddle_examples, paddle_summary
 
@@ -159,7 +159,9 @@ def paddle_section(cache_dir: str | None = None) -> str:
     return ("## Large networks and batches: PaddlePaddle's FP32 figures\n\nThe GPU presets "
             "as shipped against published FP32 inference times of VGG-16 and ResNet-50 at 224 "
             "x 224 (`hwmodels/data/paddle-fp32-gpu-benchmarks.csv`: PaddlePaddle's float16 "
-            "benchmark, cuDNN 7.1, 1000 runs a batch).\n\n"
+            "benchmark, cuDNN 7.1, 1000 runs a batch). The V100's VGG-16 times at batch 1 and "
+            "4 exceed the next batch's per image, in the page's own convolution-op times too "
+            "(`hwmodels/data/README.md`): no cost per image reproduces them.\n\n"
             + markdown_table(table.round(3), headers) + "\n\n" + paddle_summary(table))
 
 

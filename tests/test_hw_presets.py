@@ -47,14 +47,15 @@ def test_catalog_lists_every_preset_with_sources():
 
 
 NEW_DEVICES = {"raspberry-pi-4", "pixel-3", "xeon-gold-6240", "gtx-1080-ti", "jetson-nano",
-               "jetson-xavier-nx", "jetson-agx-orin", "a100", "h100"}
+               "jetson-xavier-nx", "jetson-agx-orin", "a100", "h100", "v100"}
 
 
 def test_measured_and_current_devices_exist_and_build():
     from hwmodels.presets import device_preset
     assert NEW_DEVICES <= set(all_presets()["devices"])
     # vendor peaks (datasheets) the presets must carry, GFLOPS FP32
-    peaks = {"gtx-1080-ti": 11340, "a100": 19500, "h100": 67000, "jetson-agx-orin": 5325}
+    peaks = {"gtx-1080-ti": 11340, "a100": 19500, "h100": 67000, "jetson-agx-orin": 5325,
+             "v100": 15700}
     for name, peak in peaks.items():
         assert device_preset(name).peak_gflops["fp32"] == pytest.approx(peak, rel=0.01)
     orin = device_preset("jetson-agx-orin")
