@@ -94,6 +94,13 @@ COLUMNS = (
     Column("titanxp_256_ms", "titan-xp", 256), Column("1080ti_1_ms", "gtx-1080-ti", 1),
     Column("gold_6240_ms", "xeon-gold-6240", 1), Column("raspi4_ms", "raspberry-pi-4", 1),
     Column("pixel3_ms", "pixel-3", 1),
+    # more of HELP's devices: batching on a second Pascal GPU, two Turing GPUs, three more Xeons
+    Column("1080ti_32_ms", "gtx-1080-ti", 32), Column("1080ti_256_ms", "gtx-1080-ti", 256),
+    Column("2080ti_1_ms", "rtx-2080-ti", 1), Column("2080ti_32_ms", "rtx-2080-ti", 32),
+    Column("2080ti_256_ms", "rtx-2080-ti", 256), Column("titanrtx_1_ms", "titan-rtx", 1),
+    Column("titanrtx_32_ms", "titan-rtx", 32), Column("titanrtx_256_ms", "titan-rtx", 256),
+    Column("gold_6226_ms", "xeon-gold-6226", 1), Column("silver_4114_ms", "xeon-silver-4114", 1),
+    Column("silver_4210r_ms", "xeon-silver-4210r", 1),
 )
 COLUMN_BY_NAME = {c.name: c for c in COLUMNS}
 

@@ -47,7 +47,8 @@ def test_catalog_lists_every_preset_with_sources():
 
 
 NEW_DEVICES = {"raspberry-pi-4", "pixel-3", "xeon-gold-6240", "gtx-1080-ti", "jetson-nano",
-               "jetson-xavier-nx", "jetson-agx-orin", "a100", "h100", "v100"}
+               "jetson-xavier-nx", "jetson-agx-orin", "a100", "h100", "v100", "rtx-2080-ti",
+               "titan-rtx", "xeon-gold-6226", "xeon-silver-4114", "xeon-silver-4210r"}
 
 
 def test_measured_and_current_devices_exist_and_build():
@@ -55,7 +56,10 @@ def test_measured_and_current_devices_exist_and_build():
     assert NEW_DEVICES <= set(all_presets()["devices"])
     # vendor peaks (datasheets) the presets must carry, GFLOPS FP32
     peaks = {"gtx-1080-ti": 11340, "a100": 19500, "h100": 67000, "jetson-agx-orin": 5325,
-             "v100": 15700}
+             "v100": 15700, "titan-rtx": 16300, "rtx-2080-ti": 13450,
+             # cores x GHz x FP32 lanes x 2 x AVX-512 FMA units (Intel ARK)
+             "xeon-gold-6226": 12 * 2.7 * 16 * 2 * 2, "xeon-silver-4114": 10 * 2.2 * 16 * 2,
+             "xeon-silver-4210r": 10 * 2.4 * 16 * 2}
     for name, peak in peaks.items():
         assert device_preset(name).peak_gflops["fp32"] == pytest.approx(peak, rel=0.01)
     orin = device_preset("jetson-agx-orin")
