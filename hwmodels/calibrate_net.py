@@ -6,6 +6,8 @@ Parameters (fitted in log space, bounded to physical ranges):
 - `launch_overhead_us`, the per-kernel overhead of every kernel, and one for each op type the
   base preset gives its own (`launch_overhead_by_op_us`: convolution, GEMM and normalization
   kernels pay for descriptor set-up and algorithm choice that an elementwise kernel does not);
+- `call_overhead_us`, the host time of an op that launches no kernel (an identity module call),
+  where the base preset prices one and the networks' count of such ops varies;
 - `efficiency.<op>` for each MAC op type present, and `efficiency.default` for the others;
 - `memory_efficiency` (share of the datasheet bandwidth reached), which decides large batches.
 Residuals are log(predicted / measured) per network (relative errors weigh small and large
@@ -138,6 +140,12 @@ def fit_parameters(device: DeviceModel, table: LayerTable) -> list[Param]:
     for op in [] if tflite else _own_overhead_ops(table, device.launch_overhead_by_op_us):
         params.append(Param(f"launch_overhead_by_op_us.{op}", "overhead",
                             device.kernel_overhead_us(op)))
+    # The host call of an op that launches no kernel (a skip edge's identity), where the preset
+    # prices one (a framework that runs the graph as written) and its count varies.
+    no_kernel = [k for k, op in enumerate(table.op_types) if op in NO_KERNEL_OPS]
+    if (device.call_overhead_us > 0 and no_kernel
+            and np.ptp(counts[:, no_kernel].sum(axis=1)) > 0):
+        params.append(Param("call_overhead_us", "overhead", device.call_overhead_us))
     for op in MAC_OPS + WINDOW_OPS:
         if not varies.get(op):
             continue

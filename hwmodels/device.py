@@ -27,9 +27,12 @@ import numpy as np
 from core.schema import FieldError
 from partitioner.types import LayerProfile
 
-# Ops that only relabel a tensor (a view, or picking an element of a tuple or a slice): no
-# kernel runs, so they cost nothing. A transpose or permute is priced as the one copy its
-# consumer makes (the `contiguous`, `reshape` or `flatten` after it is then free).
+# Ops that only relabel a tensor (a view, an identity, or picking an element of a tuple or a
+# slice): no kernel runs, so they move no data and cost only their host call
+# (`call_overhead_us`: a PyTorch eager module call or view op still runs on the host, which a
+# batch-1 GPU waits for; 0 where a compiler or converter deploys the network). A transpose or
+# permute is priced as the one copy its consumer makes (the `contiguous`, `reshape` or `flatten`
+# after it is then free).
 NO_KERNEL_OPS = frozenset({"flatten", "unflatten", "view", "reshape", "identity", "dropout",
                            "squeeze", "unsqueeze", "contiguous", "expand", "expand_as",
                            "getitem"})
@@ -120,6 +123,7 @@ class DeviceModel:
     memory_efficiency: float = 1.0           # share of peak bandwidth streaming kernels reach
     folds_constants: bool = False            # a folding converter (hwmodels.folding) deploys it
     noise_host: str | None = None            # device preset whose cores run the noise kernel
+    call_overhead_us: float = 0.0            # host time of an op that launches no kernel
 
     def __post_init__(self) -> None:
         where = f'(device "{self.name}")'
@@ -146,7 +150,8 @@ class DeviceModel:
         if not 0 < self.memory_efficiency <= 1:
             raise FieldError("memory_efficiency", f'must be in (0, 1], got '
                              f"{self.memory_efficiency} {where}")
-        for name in ("launch_overhead_us", "idle_power_w", "static_power_w"):
+        for name in ("launch_overhead_us", "call_overhead_us", "idle_power_w",
+                     "static_power_w"):
             if getattr(self, name) < 0:
                 raise FieldError(name, f'must be >= 0, got {getattr(self, name)} {where}')
         if self.static_power_w > self.active_power_w:
@@ -215,8 +220,9 @@ class DeviceModel:
         return fit(ops) if fit is not None else value
 
     def kernel_overhead_us(self, op_type: str) -> float:
+        """Host and launch time per call of `op_type`, beside its roofline time."""
         if op_type in NO_KERNEL_OPS:
-            return 0.0
+            return self.call_overhead_us
         return self.launch_overhead_by_op_us.get(op_type, self.launch_overhead_us)
 
     @property
@@ -237,7 +243,7 @@ def roofline_latency_s(device: DeviceModel, op_type: str, ops: float, moved_byte
                        dtype: str) -> float:
     """Latency of `ops` operations moving `moved_bytes` (the whole batch), launch included."""
     if op_type in NO_KERNEL_OPS:
-        return 0.0
+        return device.call_overhead_us * 1e-6
     eff = device.op_efficiency(op_type, ops)
     compute_s = ops / (device.peak_flops(dtype) * eff)
     memory_s = moved_bytes / device.achieved_bandwidth_bps

@@ -181,7 +181,7 @@ def layer_latencies_s(device: DeviceModel, table: LayerTable, batch_size: int,
     memory_s = (batch_size * table.act_bytes + table.param_bytes) / device.achieved_bandwidth_bps
     overhead_s = _per_op(table, device.kernel_overhead_us) * 1e-6
     kernel = _per_op(table, lambda op: op not in NO_KERNEL_OPS)
-    return kernel * (np.maximum(compute_s, memory_s) + overhead_s)
+    return kernel * np.maximum(compute_s, memory_s) + overhead_s
 
 
 def layer_powers_w(device: DeviceModel, table: LayerTable, batch_size: int) -> np.ndarray:

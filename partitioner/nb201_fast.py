@@ -18,7 +18,7 @@ exactly one value crosses it). Tracing a network takes ~0.1 s; composing one tak
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterable, Iterator
 
@@ -50,11 +50,16 @@ class _TwoInputAdd(nn.Module):
         return a + b
 
 
-class _SelfAdd(nn.Module):
-    """`x + x`: the traced node lists its one input once."""
+class _IdentityCall(nn.Module):
+    """A `skip_connect` edge: one call of an Identity module (a bare Identity as the root
+    would trace to no node at all)."""
 
-    def forward(self, a):
-        return a + a
+    def __init__(self) -> None:
+        super().__init__()
+        self.op = nn.Identity()
+
+    def forward(self, x):
+        return self.op(x)
 
 
 def _trace_template(module: nn.Module, shapes: tuple[tuple[int, ...], ...],
@@ -86,14 +91,17 @@ def _template(kind: str, shape: tuple[int, ...], extra: tuple, activation_dtype:
             in_c, c = extra
             module, shapes = nn.Sequential(nn.Conv2d(in_c, c, 3, padding=1, bias=False),
                                            nn.BatchNorm2d(c)), (shape,)
+        elif kind == "op" and extra[0] == "skip_connect":
+            # the edge's Identity module is the cell layer itself, so the layer is named by
+            # the edge's own path: target "" (the composer's prefix is that path)
+            traced = _trace_template(_IdentityCall().eval(), (shape,), activation_dtype)
+            return _Template(tuple(replace(n, target="") for n in traced.nodes), traced.output)
         elif kind == "op":
             module, shapes = nb.make_op(extra[0], shape[0]), (shape,)
         elif kind == "reduce":
             module, shapes = nb.ResNetBasicblock(shape[0], extra[0]), (shape,)
         elif kind == "add":
             module, shapes = _TwoInputAdd(), (shape, shape)
-        elif kind == "self_add":
-            module, shapes = _SelfAdd(), (shape,)
         else:  # head
             module, shapes = nb.Head(shape[0], extra[0]), (shape,)
     return _trace_template(module.eval(), shapes, activation_dtype)
@@ -140,32 +148,29 @@ def _compose(genotype: Genotype, input_shape: tuple[int, ...], num_classes: int,
             x = comp.emit(block, f"cells.{cell}.", (x,))
             shape = block.nodes[block.output].profile.output_shape
             cell += 1
-        ops = {op: _template("op", shape, (op,), activation_dtype) for op in OPERATIONS
-               if op != "skip_connect"}
+        ops = {op: _template("op", shape, (op,), activation_dtype) for op in OPERATIONS}
         add = _template("add", shape, (), activation_dtype)
-        self_add = _template("self_add", shape, (), activation_dtype)
         for _ in range(nb.CELLS_PER_STAGE):
-            x = _compose_cell(comp, genotype, ops, add, self_add, f"cells.{cell}.layers.", x)
+            x = _compose_cell(comp, genotype, ops, add, f"cells.{cell}.layers.", x)
             cell += 1
     comp.emit(_template("head", shape, (num_classes,), activation_dtype), "", (x,))
     return comp
 
 
 def _compose_cell(comp: _Composer, genotype: Genotype, ops: dict, add: _Template,
-                  self_add: _Template, prefix: str, x: int) -> int:
+                  prefix: str, x: int) -> int:
     nodes = [x]
     k = 0
     for edges in genotype:
         feats = []
         for op, src in edges:
-            if op == "skip_connect":
-                feats.append(nodes[src])
-            else:
-                feats.append(comp.emit(ops[op], f"{prefix}{k}.", (nodes[src],)))
+            # the identity module is the edge's layer itself: named by its own path
+            feats.append(comp.emit(ops[op], f"{prefix}{k}" if op == "skip_connect"
+                                   else f"{prefix}{k}.", (nodes[src],)))
             k += 1
         acc = feats[0]
         for f in feats[1:]:
-            acc = comp.emit(self_add, "", (acc,)) if f == acc else comp.emit(add, "", (acc, f))
+            acc = comp.emit(add, "", (acc, f))
         nodes.append(acc)
     return nodes[-1]
 

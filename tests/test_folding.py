@@ -46,13 +46,16 @@ def test_sum_with_a_zero_is_its_other_term_and_live_graphs_keep_everything():
 def test_batch_norm_after_a_convolution_is_folded_in_any_model():
     removed = converter_removed("lenet5", ["conv2d", "batchnorm2d", "relu", "batchnorm2d"])
     assert removed.tolist() == [False, True, False, False]
-    # in NAS-Bench-201, every running convolution's batch norm; the head's stays
+    # in NAS-Bench-201, every running convolution's batch norm (the head's stays) and the two
+    # skip edges' identity calls of each of the 15 cells (no op of the converted graph)
     arch = "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|" \
            "skip_connect~2|"
     layers = profile_model("nb201:" + arch).layers
     removed = converter_removed("nb201:" + arch, [layer.op_type for layer in layers])
     bn = np.array([layer.op_type == "batchnorm2d" for layer in layers])
-    assert removed[bn].sum() == bn.sum() - 1 and not removed[~bn].any()
+    identity = np.array([layer.op_type == "identity" for layer in layers])
+    assert identity.sum() == 2 * 15 and removed[identity].all()
+    assert removed[bn].sum() == bn.sum() - 1 and not removed[~bn & ~identity].any()
 
 
 def test_profile_in_another_block_order_is_refused():

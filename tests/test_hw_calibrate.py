@@ -173,6 +173,23 @@ def test_fit_finds_a_pooling_slower_than_its_bytes_allow():
     assert fit.params["efficiency.avgpool2d"] == pytest.approx(0.002, rel=0.2)
 
 
+def test_fit_recovers_the_host_call_of_skip_edges():
+    """NAS-Bench-201 networks vary in skip edges, each an identity module call that launches no
+    kernel: a device whose such call costs 12 us (the preset says 5) is found from 40 of them."""
+    archs = pd.read_csv("hwmodels/data/nb201-latency-ms.csv", nrows=40)["arch"]
+    df = pd.DataFrame({"model": ["nb201:" + a for a in archs]})
+    table = network_table(parse_networks(df, "nb.csv"), "nb.csv", use_cache=False)
+    base = device_preset("titan-xp")
+    assert "call_overhead_us" in {p.key for p in fit_parameters(base, table)}
+    true = replace(base, call_overhead_us=12.0)
+    ones = np.ones(len(archs), dtype=int)
+    fit = fit_networks(base, table, ones, network_costs(true, table, ones)[0] * 1e3)
+    assert fit.params["call_overhead_us"] == pytest.approx(12.0, rel=0.1)
+    # no such parameter where the preset prices none (a converter or compiler deploys it)
+    assert "call_overhead_us" not in {
+        p.key for p in fit_parameters(replace(base, call_overhead_us=0.0), table)}
+
+
 # ----------------------------------------------------------------------------- held out
 from hwmodels.crossval import CV_FOLDS, cross_validate, cv_folds  # noqa: E402
 

@@ -88,6 +88,38 @@ def test_views_launch_no_kernel_and_op_overheads_apply():
     assert DeviceTarget(dev).layer_cost(flat, 1, "float32").latency_s == 0.0
 
 
+def test_an_op_without_kernel_costs_its_host_call_only():
+    """A view or identity moves no data; where the preset prices a host call for it (PyTorch
+    eager), that call is its whole latency, on the per-layer and the vectorized path alike."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from hwmodels.netcost import LayerTable, network_costs
+
+    dev = DeviceModel("d", "gpu", 1000.0, {"fp32": 1000.0}, 1e6, {"default": 0.5}, 10.0,
+                      1.0, 0.1, call_overhead_us=4.0)
+    flat = LayerProfile(2, "f", "flatten", ((4, 2, 2),), (16,), 0, 0, 0, 64, 64)
+    ident = LayerProfile(3, "i", "identity", ((16,),), (16,), 0, 0, 0, 64, 64)
+    relu = LayerProfile(4, "r", "relu", ((16,),), (16,), 0, 0, 0, 64, 64)
+    target = DeviceTarget(dev)
+    assert target.layer_cost(flat, 8, "float32").latency_s == pytest.approx(4e-6, abs=1e-15)
+    assert target.layer_cost(ident, 1, "float32").latency_s == pytest.approx(4e-6, abs=1e-15)
+    # relu: 16 ops at 0.5 of 1000 GFLOPS, 128 B at 1 TB/s, then its 10 us launch
+    assert target.layer_cost(relu, 1, "float32").latency_s == pytest.approx(
+        16 / (1000e9 * 0.5) + 10e-6)
+    table = LayerTable.from_layers([[flat, ident, relu]])
+    lat, _ = network_costs(dev, table, 1)
+    assert lat[0] == pytest.approx(8e-6 + 16 / (1000e9 * 0.5) + 10e-6)
+    assert table.kernels()[0] == 1                         # the views launch nothing
+    assert network_costs(replace(dev, call_overhead_us=0.0), table, 1)[0][0] == pytest.approx(
+        lat[0] - 8e-6)
+    with pytest.raises(ValueError, match="call_overhead_us"):
+        replace(dev, call_overhead_us=-1.0)
+    assert np.isclose(device_preset("titan-xp").call_overhead_us, 5.0)
+    assert device_preset("raspberry-pi-4").call_overhead_us == 0.0    # TensorFlow Lite
+
+
 def test_power_law_efficiency_by_hand():
     reg = Regression("power", 0.5, 0.1, 1e-3, 0.9)
     assert reg(1e9) == pytest.approx(0.5)

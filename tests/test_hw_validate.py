@@ -188,7 +188,14 @@ def test_draw_bound_recovers_a_scale_from_the_draw(nb201_sample):
     bound = {r["model"]: r for r in rows}["bound: all-network fit, scale from these"]
     assert bound["train_networks"] == 10
     assert bound["median_ratio"] == pytest.approx(1.0, abs=2e-3)
-    assert bound["mape_pct"] < 0.5 and bound["kendall_tau"] > 0.99
+    assert bound["mape_pct"] < 0.5
+    # the shape itself, network by network (not by Kendall tau: networks whose kernel launches
+    # and identity calls add up to within 1e-5 of each other, 5 calls to 1 launch at 5 and 25
+    # us, are near-ties that any fit's last digits reorder)
+    from hwmodels.calibrate_net import fit_networks
+    everyone = fit_networks(device_preset(col.device), table, np.ones(len(y), dtype=int), y)
+    shape = network_costs(everyone.device, table, 1)[0] * 1e3 / y
+    assert np.max(np.abs(shape / np.median(shape) - 1)) < 1e-3
     assert "bound: all-network fit, scale from these" not in {
         r["model"] for r in check_column(col, table, y, train_sizes=(10,), seed=0)[0]}
 

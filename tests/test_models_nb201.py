@@ -63,6 +63,32 @@ def test_all_skip_network_macs_hand_counted():
     assert sum(l.op_type == "add" for l in g.layers) == 15 * 3 + 2
 
 
+def test_skip_edges_are_identity_calls():
+    """As the public code's Identity modules: one `identity` layer per skip edge and cell, on the
+    fast and the traced path, which prices 5 us each on titan-xp and nothing on the Pi 4."""
+    from dataclasses import replace
+
+    from hwmodels.netcost import network_costs
+    from hwmodels.networks import profiles_table
+    from hwmodels.presets import device_preset
+
+    arch = "|skip_connect~0|+|nor_conv_1x1~0|skip_connect~1|+|none~0|avg_pool_3x3~1|skip_connect~2|"
+    layers = profile_model(f"nb201:{arch}").layers
+    assert sum(l.op_type == "identity" for l in layers) == 15 * 3
+    assert [l.name for l in layers if l.op_type == "identity"][:3] == [
+        "cells.0.layers.0", "cells.0.layers.2", "cells.0.layers.5"]
+    assert sum(l.op_type == "identity" for l in profile_model(f"nb201:{ALL_SKIP}").layers) == 90
+    table = profiles_table([f"nb201:{arch}"], [layers])
+    titan = device_preset("titan-xp")
+    with_calls = network_costs(titan, table)[0][0]
+    assert with_calls - network_costs(replace(titan, call_overhead_us=0.0), table)[0][0] == \
+        pytest.approx((45 + 1) * 5e-6)                      # and the head's flatten
+    pi = device_preset("raspberry-pi-4")
+    # the converter drops the identities: a host call would be priced on the flatten alone
+    assert network_costs(replace(pi, call_overhead_us=5.0), table)[0][0] - network_costs(
+        pi, table)[0][0] == pytest.approx(5e-6)
+
+
 def test_all_conv3x3_network_macs_hand_counted():
     # Six 3x3 convs per cell; each stage has C*2^s channels at 32/2^s pixels a side, so every
     # cell conv is 32*32*16*16*9 MACs whatever the stage.

@@ -71,9 +71,14 @@ def test_energy_figure_stacks_parts_marks_cloud_only_and_best(plain):
     res, _ = plain
     fig = energy_figure(res, "tx2_lenet: lenet5 on jetson-tx2-gpu")
     ax = fig.axes[0]
-    # cut 9 (flatten) sends the same 480 bytes at the same energy as cut 8: one bar for both
-    assert tick_cuts(ax) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12]
-    assert "8 stands for 9" in caption_text(fig)
+    # cut 9 (flatten) sends the same 480 bytes as cut 8, but the cloud's host call for the
+    # flatten (titan-xp: 5 us at 250 W, 1.25 mJ, 2.5 % of the total) makes it another choice
+    # (merging within 1 %: test_shown_cuts_keeps_named_cuts_and_the_cheapest_duplicate)
+    by_cut = res.set_index("cut")
+    assert by_cut.loc[8, "cloud_compute_mj"] - by_cut.loc[9, "cloud_compute_mj"] == \
+        pytest.approx(1.25, rel=1e-6)
+    assert tick_cuts(ax) == list(range(13))
+    assert "stands for" not in caption_text(fig)
     parts = bars(ax)
     labels = [label for col, label in ENERGY_STACK if res[col].abs().sum() > 0]
     assert list(parts) == labels

@@ -9,9 +9,10 @@ edges i -> j, the cell output is node 3. The module tree mirrors the public one 
 `classifier`) so its state_dict keys match. Written here from the paper's description and that
 code's structure, not copied.
 
-Two deliberate differences in the traced graph, neither changing the computed function:
-`skip_connect` edges use the node's tensor directly (no `identity` layer), and a node's inputs
-are summed pairwise in edge order (the public `sum(...)` adds a leading `0 +`).
+One deliberate difference in the traced graph, not changing the computed function: a node's
+inputs are summed pairwise in edge order (the public `sum(...)` adds a leading `0 +`). A
+`skip_connect` edge is an `identity` layer, as the public code's `Identity` module call: it
+launches no kernel but costs a host call in PyTorch eager (`call_overhead_us` of a preset).
 """
 from __future__ import annotations
 
@@ -70,18 +71,18 @@ class InferCell(nn.Module):
     def __init__(self, genotype: Genotype, channels: int) -> None:
         super().__init__()
         self.layers = nn.ModuleList()
-        self.node_edges: list[list[tuple[int, int, bool]]] = []   # (layer index, source, skip)
+        self.node_edges: list[list[tuple[int, int]]] = []   # (layer index, source node)
         for edges in genotype:
             node = []
             for op, src in edges:
-                node.append((len(self.layers), src, op == "skip_connect"))
+                node.append((len(self.layers), src))
                 self.layers.append(make_op(op, channels))
             self.node_edges.append(node)
 
     def forward(self, x):
         nodes = [x]
         for edges in self.node_edges:
-            feats = [nodes[src] if skip else self.layers[k](nodes[src]) for k, src, skip in edges]
+            feats = [self.layers[k](nodes[src]) for k, src in edges]
             nodes.append(reduce(operator.add, feats))
         return nodes[-1]
 
