@@ -243,7 +243,7 @@ def roofline_latency_s(device: DeviceModel, op_type: str, ops: float, moved_byte
                        dtype: str) -> float:
     """Latency of `ops` operations moving `moved_bytes` (the whole batch), launch included."""
     if op_type in NO_KERNEL_OPS:
-        return device.call_overhead_us * 1e-6
+        return device.kernel_overhead_us(op_type) * 1e-6     # its host call, no data moved
     eff = device.op_efficiency(op_type, ops)
     compute_s = ops / (device.peak_flops(dtype) * eff)
     memory_s = moved_bytes / device.achieved_bandwidth_bps

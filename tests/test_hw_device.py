@@ -93,8 +93,6 @@ def test_an_op_without_kernel_costs_its_host_call_only():
     eager), that call is its whole latency, on the per-layer and the vectorized path alike."""
     from dataclasses import replace
 
-    import numpy as np
-
     from hwmodels.netcost import LayerTable, network_costs
 
     dev = DeviceModel("d", "gpu", 1000.0, {"fp32": 1000.0}, 1e6, {"default": 0.5}, 10.0,
@@ -116,7 +114,7 @@ def test_an_op_without_kernel_costs_its_host_call_only():
         lat[0] - 8e-6)
     with pytest.raises(ValueError, match="call_overhead_us"):
         replace(dev, call_overhead_us=-1.0)
-    assert np.isclose(device_preset("titan-xp").call_overhead_us, 5.0)
+    assert device_preset("titan-xp").call_overhead_us == 5.0
     assert device_preset("raspberry-pi-4").call_overhead_us == 0.0    # TensorFlow Lite
 
 
